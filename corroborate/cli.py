@@ -1,0 +1,475 @@
+"""The ``corroborate`` command line.
+
+Heavy libraries (torch, sentence-transformers, faiss, spaCy, Prefect) are imported inside the
+commands that need them, so ``corroborate --help`` starts fast. Every expected failure is a
+:class:`CorroborateError` printed as one line with a non-zero exit; ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from corroborate import __version__
+from corroborate.errors import ConfigError, CorroborateError
+from corroborate.settings import Settings, load_settings
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class Context:
+    def __init__(self, overrides: dict[str, Any], config: Path | None) -> None:
+        self.overrides = overrides
+        self.config = config
+        self._settings: Settings | None = None
+
+    def settings(self, **more: Any) -> Settings:
+        if more:
+            return load_settings({**self.overrides, **more}, config=self.config)
+        if self._settings is None:
+            self._settings = load_settings(self.overrides, config=self.config)
+        return self._settings
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on a terminal, a log line every few seconds otherwise."""
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(
+            TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+        ) as bar:
+            task = bar.add_task(label, total=None)
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total or None)
+
+            yield update
+    else:
+        last = [0.0]
+
+        def log(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 5 or (total and done >= total):
+                last[0] = now
+                _err(f"{label}: {done}/{total or '?'}")
+
+        yield log
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--home",
+    type=click.Path(path_type=Path),
+    envvar="CORROBORATE_HOME",
+    show_envvar=True,
+    help="Data folder (store, index, Prefect home). Default: ~/.local/share/corroborate.",
+)
+@click.option("--config", type=click.Path(path_type=Path), help="A corroborate.toml to read settings from.")
+@click.option("--debug", is_flag=True, default=None, help="Show tracebacks.")
+@click.version_option(__version__, prog_name="corroborate")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, config: Path | None, debug: bool | None) -> None:
+    """Check claims against independent outlets' reporting: corroborated, contradicted or unmatched."""
+    ctx.obj = Context({"home": home, "debug": debug}, config)
+
+
+# -- ingest ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--outlets", "outlets_file", type=click.Path(path_type=Path), help="Outlets TOML (default: bundled).")
+@click.option("--query", help="Also find coverage of this query with the GDELT DOC API.")
+@click.option("--since", help="Only items published since this date (YYYY-MM-DD or ISO 8601).")
+@click.option("--task-runner", type=click.Choice(["thread", "dask"]), help="Prefect task runner.")
+@click.option("--dask-address", help="Join this Dask scheduler instead of starting a LocalCluster.")
+@pass_ctx
+def ingest(
+    c: Context,
+    outlets_file: Path | None,
+    query: str | None,
+    since: str | None,
+    task_runner: str | None,
+    dask_address: str | None,
+) -> None:
+    """Discover, fetch, extract, dedup, store and index the outlets' news (a Prefect flow run)."""
+    s = c.settings(outlets_file=outlets_file, task_runner=task_runner, dask_address=dask_address)
+    from corroborate.outlets import load_outlets
+
+    load_outlets(s.outlets_file)  # fail fast, before Prefect starts, on a bad outlets file
+    if since:
+        from corroborate.ingest import parse_iso_date
+
+        parse_iso_date(since, "--since")  # fail fast, before Prefect starts
+    from flows.ingest import run_ingest
+
+    summary = run_ingest(s, outlets_file=str(s.outlets_file) if s.outlets_file else None, query=query, since=since)
+    _print_summary(summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    rows = summary.get("outlets", [])
+    if rows:
+        cols = ["outlet", "discovered", "fetched", "new", "unchanged", "skipped", "failed"]
+        widths = {k: max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in cols}
+        click.echo("  ".join(k.ljust(widths[k]) for k in cols))
+        for r in rows:
+            click.echo("  ".join(str(r.get(k, "")).ljust(widths[k]) for k in cols))
+    index = summary.get("index", {})
+    click.echo(
+        f"store: {index.get('documents', '?')} documents, {index.get('passages', '?')} passages; "
+        f"index: {index.get('count', '?')} vectors ({index.get('kind', '?')})"
+    )
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+@cli.command("import")
+@click.argument("docs", type=click.Path(path_type=Path))
+@click.option("--outlets", "outlets_file", type=click.Path(path_type=Path), help="Outlets TOML (default: bundled).")
+@pass_ctx
+def import_(c: Context, docs: Path, outlets_file: Path | None) -> None:
+    """Import your own corpus: JSON lines with url, title, text, and optional outlet, published."""
+    s = c.settings(outlets_file=outlets_file)
+    summary = import_documents(s, docs)
+    click.echo(
+        f"imported {summary['lines']} records: {summary['new']} new, {summary['updated']} updated, "
+        f"{summary['unchanged']} unchanged/duplicates; index {summary['index_count']} vectors"
+    )
+
+
+def import_documents(s: Settings, docs: Path) -> dict[str, Any]:
+    from corroborate.embed import load_embedder
+    from corroborate.index import sync_index
+    from corroborate.ingest import CorpusWriter, imported_document, read_jsonl
+    from corroborate.lock import writer_lock
+    from corroborate.outlets import OutletRegistry, load_outlets
+    from corroborate.store import Store
+
+    if not docs.is_file():
+        raise ConfigError(f"{docs} does not exist or is not a file")
+    registry = OutletRegistry(load_outlets(s.outlets_file))
+    # validate the whole file before writing anything, so a bad line 9,000 leaves the store untouched
+    count = sum(1 for _ in read_jsonl(docs))
+    if count == 0:
+        raise ConfigError(f"{docs} has no records")
+    counts = {"lines": count, "new": 0, "updated": 0, "unchanged": 0}
+    with writer_lock(s.home, timeout=600, what="import"), Store(s.store_path) as store:
+        run_id = store.start_run("import", {"file": str(docs)})
+        writer = CorpusWriter(store, s, run_id)
+        writer.register_outlets(registry)
+        with progress("import") as tick:
+            for done, (number, obj) in enumerate(read_jsonl(docs), start=1):
+                outcome = writer.write(imported_document(obj, f"{docs}:{number}", registry, s))
+                key = outcome.outcome if outcome.outcome in counts else "unchanged"
+                counts[key] += 1
+                tick(done, count)
+        with progress("embed") as tick:
+            index, _ = sync_index(store, load_embedder(), s, progress=lambda _s, d, t: tick(d, t))
+        counts["index_count"] = index.count
+        store.finish_run(run_id, "completed", counts)
+    return counts
+
+
+# -- check and article -------------------------------------------------------------------------
+
+
+def _output_format(as_json: bool, jsonl: bool, markdown: bool) -> str:
+    chosen = [n for n, on in (("json", as_json), ("jsonl", jsonl), ("markdown", markdown)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError("choose one of --json, --jsonl, --markdown")
+    return chosen[0] if chosen else "table"
+
+
+@cli.command()
+@click.argument("claim", required=False)
+@click.option("--file", "claims_file", type=click.Path(path_type=Path), help="Check one claim per line of this file.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--jsonl", is_flag=True, help="Print one JSON object per claim.")
+@click.option("--markdown", is_flag=True, help="Print a Markdown report.")
+@click.option("--fresh", is_flag=True, help="First discover and ingest coverage of the claim (GDELT + feeds).")
+@pass_ctx
+def check(
+    c: Context, claim: str | None, claims_file: Path | None, as_json: bool, jsonl: bool, markdown: bool, fresh: bool
+) -> None:
+    """Check one CLAIM (or --file CLAIMS.txt) against the corpus."""
+    fmt = _output_format(as_json, jsonl, markdown)
+    if (claim is None) == (claims_file is None):
+        raise ConfigError("give a CLAIM or --file CLAIMS.txt (one of them)")
+    claims = [claim or ""] if claims_file is None else _read_claims(claims_file)
+    from corroborate.check import Checker, validate_claim
+
+    for text in claims:
+        validate_claim(text)
+    s = c.settings()
+    if fresh:
+        from flows.ingest import run_ingest
+
+        for text in claims:
+            run_ingest(s, outlets_file=str(s.outlets_file) if s.outlets_file else None, query=text)
+    checker = Checker.open(s, log=_err)
+    try:
+        results = checker.check_claims(claims)
+    finally:
+        checker.close()
+    from corroborate import report
+
+    if fmt == "jsonl" or (fmt == "json" and len(results) > 1):
+        for r in results:
+            click.echo(report.to_json(r, indent=None))
+    elif fmt == "json":
+        click.echo(report.to_json(results[0]))
+    elif fmt == "markdown":
+        click.echo("\n".join(report.to_markdown(r) for r in results))
+    else:
+        for r in results:
+            report.print_table(r)
+
+
+def _read_claims(path: Path) -> list[str]:
+    from corroborate.check import read_text_file
+
+    text = read_text_file(path, "claims file")
+    claims = [line.strip() for line in text.splitlines() if line.strip()]
+    if not claims:
+        raise ConfigError(f"claims file {path} has no claims")
+    return claims
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report (schema: docs/report-schema.md).")
+@click.option("--markdown", is_flag=True, help="Print a Markdown report.")
+@click.option("--outlet", help="The article's own outlet (never counted as corroborating itself).")
+@pass_ctx
+def article(c: Context, source: str, as_json: bool, markdown: bool, outlet: str | None) -> None:
+    """Check every claim of an article (a text/HTML FILE or a URL)."""
+    fmt = _output_format(as_json, False, markdown)
+    s = c.settings()
+    from dataclasses import replace
+
+    from corroborate.check import Checker, read_article
+
+    art = read_article(source, s)
+    if outlet:
+        art = replace(art, outlet=outlet)
+    checker = Checker.open(s, log=_err)
+    try:
+        result = checker.check_article(art)
+        checker.store.save_check("article", source, art.title, result.to_dict())
+    finally:
+        checker.close()
+    from corroborate import report
+
+    if fmt == "json":
+        click.echo(report.to_json(result))
+    elif fmt == "markdown":
+        click.echo(report.to_markdown(result))
+    else:
+        report.print_table(result)
+
+
+# -- stance, eval, calibrate --------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("pairs", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Where to write the CSV.")
+@pass_ctx
+def stance(c: Context, pairs: Path, output: Path) -> None:
+    """Label claim/evidence pairs: CSV id,claim,evidence -> id,stance,p_agree,p_disagree,p_discuss,p_unrelated."""
+    s = c.settings()
+    from corroborate.stance import StanceModel, read_pairs_csv, run_stance_csv
+
+    read_pairs_csv(pairs)  # validate before loading models
+    model = StanceModel.load(s.stance_model)
+    with progress("stance") as tick:
+        n = run_stance_csv(pairs, output, model, progress=tick)
+    _err(f"wrote {n} rows to {output}")
+
+
+@cli.group("eval")
+def eval_() -> None:
+    """Evaluate models on labelled data."""
+
+
+@eval_.command("fnc1")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help="Folder with fnc1/ (or the fnc1 folder).")
+@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
+@click.option("--limit", type=click.IntRange(1), help="Use only the first N pairs (quick runs).")
+def eval_fnc1(data: Path, folds: int, limit: int | None) -> None:
+    """Cross-validated FNC-1 score (folds grouped by Body ID), accuracy and per-class F1."""
+    from corroborate.evaluate import evaluate_fnc1
+
+    with progress("eval") as tick:
+        result = evaluate_fnc1(data, folds=folds, progress=tick, limit=limit)
+    click.echo(result.to_markdown())
+
+
+@cli.command()
+@click.option("--data", type=click.Path(path_type=Path), required=True, help="Folder with fnc1/ and snli/.")
+@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
+@click.option("--limit", type=click.IntRange(1), help="Use only the first N pairs (quick runs).")
+@pass_ctx
+def calibrate(c: Context, data: Path, folds: int, limit: int | None) -> None:
+    """Recompute the verdict thresholds from FNC-1 train (out-of-fold stances, grouped by Body ID)."""
+    from corroborate.calibrate import calibrate as run
+
+    with progress("calibrate") as tick:
+        result = run(data, c.settings(), folds=folds, limit=limit, progress=tick)
+    click.echo(result.to_markdown())
+
+
+# -- demo site, Prefect ---------------------------------------------------------------------------
+
+
+@cli.command("demo-site")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option("--write-outlets", type=click.Path(path_type=Path), help="Write the demo outlets TOML here.")
+def demo_site(port: int, write_outlets: Path | None) -> None:
+    """Serve the bundled fictional demo news site on 127.0.0.x (Ctrl-C stops)."""
+    from corroborate.demosite import serve_forever
+
+    serve_forever(port, _err, outlets_path=write_outlets)
+
+
+@cli.command()
+@pass_ctx
+def serve(c: Context) -> None:
+    """Serve the Prefect deployments (scheduled ingest, on-demand checks)."""
+    from flows.serve import main
+
+    main(c.settings())
+
+
+@cli.command()
+@pass_ctx
+def server(c: Context) -> None:
+    """Start a local Prefect server (dashboard) on 127.0.0.1 with the project's PREFECT_HOME."""
+    from flows.serve import start_server
+
+    start_server(c.settings())
+
+
+# -- index, status, settings ------------------------------------------------------------------------
+
+
+@cli.group()
+def index() -> None:
+    """Inspect or rebuild the vector index."""
+
+
+@index.command("status")
+@pass_ctx
+def index_status(c: Context) -> None:
+    """Show the index manifest beside the store's counts."""
+    from corroborate.index import read_manifest
+    from corroborate.store import Store
+
+    s = c.settings()
+    manifest = read_manifest(s.index_dir)
+    with Store(s.store_path) as store:
+        info = {
+            "documents": store.document_count(),
+            "passages": store.passage_count(),
+            "store_generation": store.generation(),
+            "unembedded": store.unembedded_count(),
+            "manifest": manifest.__dict__ if manifest else None,
+        }
+    click.echo(json.dumps(info, indent=2))
+
+
+@index.command("rebuild")
+@pass_ctx
+def index_rebuild(c: Context) -> None:
+    """Rebuild the index from the store (embeds only passages without embeddings)."""
+    from corroborate.embed import load_embedder
+    from corroborate.index import sync_index
+    from corroborate.lock import writer_lock
+    from corroborate.store import Store
+
+    s = c.settings()
+    with (
+        writer_lock(s.home, timeout=600, what="index rebuild"),
+        Store(s.store_path) as store,
+        progress("index") as tick,
+    ):
+        idx, rep = sync_index(store, load_embedder(), s, rebuild=True, progress=lambda _s, d, t: tick(d, t))
+    click.echo(f"index rebuilt: {idx.count} vectors ({idx.kind}); embedded {rep.embedded} new passages")
+
+
+@cli.command()
+@click.option("--markdown", is_flag=True, help="Print the documented settings table (for the README).")
+@pass_ctx
+def settings(c: Context, markdown: bool) -> None:
+    """Show the effective settings (defaults < corroborate.toml < CORROBORATE_* env < flags)."""
+    from dataclasses import asdict
+
+    from corroborate.settings import settings_markdown
+
+    if markdown:
+        click.echo(settings_markdown(), nl=False)
+        return
+    for key, value in asdict(c.settings()).items():
+        click.echo(f"{key} = {value!r}")
+
+
+# -- entry point ------------------------------------------------------------------------------------
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("CORROBORATE_DEBUG", "").lower() in {"1", "true", "yes", "on"}
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    args = sys.argv[1:] if argv is None else argv
+    debug = _debug_requested(args)
+    try:
+        cli.main(args=args, prog_name="corroborate", standalone_mode=False)
+    except click.exceptions.Abort:
+        _err("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except CorroborateError as exc:
+        if debug:
+            raise
+        _err(f"error: {exc}")
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks for users
+        if debug:
+            raise
+        _err(
+            f"error: unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+            "(run with --debug for details)"
+        )
+        sys.exit(EXIT_ERROR)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""FNC-1 evaluation of the stance recipe: grouped-by-body cross-validation and the FNC-1 weighted score.
+
+There is no held-out FNC-1 test set in our data, so every figure comes from ``GroupKFold`` over
+Body ID: a body never sits on both sides of a split, and each fold trains fresh models with the
+same code as :mod:`corroborate.train_stance`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from corroborate.embed import Embedder, load_embedder
+from corroborate.errors import ConfigError
+from corroborate.train_stance import (
+    LABELS,
+    FncData,
+    combine,
+    fit_stages,
+    fit_tfidf,
+    load_fnc1,
+    load_snli,
+    train_nli_head,
+)
+
+Progress = Callable[[int, int], None]
+RELATED = frozenset({"agree", "disagree", "discuss"})
+
+
+def fnc_score(gold: Sequence[str], pred: Sequence[str]) -> float:
+    """FNC-1 weighted score as a percentage of the best possible score on ``gold``."""
+    if len(gold) != len(pred):
+        raise ConfigError(f"fnc_score needs equal lengths, got {len(gold)} gold and {len(pred)} predicted")
+    score = 0.0
+    best = 0.0
+    for g, p in zip(gold, pred, strict=True):
+        best += 0.25 + (0.75 if g in RELATED else 0.0)
+        if (g in RELATED) == (p in RELATED):
+            score += 0.25
+        if g in RELATED and g == p:
+            score += 0.75
+    return 100.0 * score / best if best else 0.0
+
+
+@dataclass
+class EvalReport:
+    weighted_score: float
+    accuracy: float
+    macro_f1: float
+    per_class: dict[str, dict[str, float]]  # label -> precision, recall, f1, support
+    confusion: list[list[int]]  # rows gold, columns predicted, both in LABELS order
+    folds: int
+    n: int
+    labels: list[str] = field(default_factory=lambda: list(LABELS))
+
+    def to_markdown(self) -> str:
+        lines = [
+            f"Grouped {self.folds}-fold cross-validation by Body ID over {self.n:,} FNC-1 train pairs.",
+            "",
+            "| metric | value |",
+            "|---|---|",
+            f"| FNC-1 weighted score | {self.weighted_score:.2f} % |",
+            f"| accuracy | {self.accuracy:.4f} |",
+            f"| macro-F1 | {self.macro_f1:.4f} |",
+            "",
+            "| class | precision | recall | F1 | support |",
+            "|---|---|---|---|---|",
+        ]
+        for label in self.labels:
+            c = self.per_class[label]
+            lines.append(
+                f"| {label} | {c['precision']:.4f} | {c['recall']:.4f} | {c['f1']:.4f} | {int(c['support'])} |"
+            )
+        lines += ["", "Confusion matrix (rows gold, columns predicted):", ""]
+        lines.append("| gold \\ pred | " + " | ".join(self.labels) + " |")
+        lines.append("|---" * (len(self.labels) + 1) + "|")
+        for label, row in zip(self.labels, self.confusion, strict=True):
+            lines.append(f"| {label} | " + " | ".join(str(v) for v in row) + " |")
+        return "\n".join(lines) + "\n"
+
+
+def report(gold: Sequence[str], pred: Sequence[str], folds: int) -> EvalReport:
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    labels = list(LABELS)
+    p, r, f, s = precision_recall_fscore_support(gold, pred, labels=labels, zero_division=0)
+    per_class = {
+        label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": float(s[i])}
+        for i, label in enumerate(labels)
+    }
+    return EvalReport(
+        weighted_score=fnc_score(gold, pred),
+        accuracy=float(np.mean(np.asarray(gold) == np.asarray(pred))) if gold else 0.0,
+        macro_f1=float(np.mean(f)),
+        per_class=per_class,
+        confusion=confusion_matrix(gold, pred, labels=labels).tolist(),
+        folds=folds,
+        n=len(gold),
+    )
+
+
+def cross_val_proba(
+    data_dir: Path,
+    folds: int = 5,
+    progress: Progress | None = None,
+    limit: int | None = None,
+    embedder: Embedder | None = None,
+    nli_head: Any | None = None,
+) -> tuple[FncData, npt.NDArray[np.float64]]:
+    """Out-of-fold stance probabilities (columns in LABELS order) of the shipped recipe, grouped by Body ID."""
+    from sklearn.model_selection import GroupKFold
+
+    from corroborate.stance_features import TFIDF_COLUMNS, base_matrix, prepare, tfidf_columns
+
+    if folds < 2:
+        raise ConfigError(f"cross-validation needs at least 2 folds, got {folds}")
+    emb = embedder or load_embedder()
+    data = load_fnc1(Path(data_dir), limit=limit)
+    if len(set(data.body_ids)) < folds:
+        raise ConfigError(f"only {len(set(data.body_ids))} bodies, fewer than {folds} folds")
+    # The NLI head never sees FNC-1, so one head serves every fold without leaking.
+    if nli_head is None:
+        nli_head = train_nli_head(*load_snli(Path(data_dir)), emb)
+    prep = prepare(data.pairs, emb)
+    # Only the TF-IDF columns depend on the training fold; the rest is computed once for all folds.
+    base, _ = base_matrix(prep, nli_head)
+    y = np.asarray(data.labels)
+    out = np.zeros((len(y), len(LABELS)), dtype=np.float64)
+    splitter = GroupKFold(n_splits=folds)
+    for k, (train_rows, test_rows) in enumerate(splitter.split(base, groups=data.body_ids)):
+        tfidf = fit_tfidf([*(data.claims[i] for i in train_rows), *(data.bodies[i] for i in train_rows)])
+        x = base.copy()
+        x[:, TFIDF_COLUMNS] = tfidf_columns(prep, tfidf)
+        stage1, stage2 = fit_stages(x[train_rows], y[train_rows].tolist())
+        out[test_rows] = combine(stage1, stage2, x[test_rows])
+        if progress is not None:
+            progress(k + 1, folds)
+    return data, out
+
+
+def evaluate_fnc1(
+    data_dir: Path,
+    folds: int = 5,
+    progress: Progress | None = None,
+    limit: int | None = None,
+    embedder: Embedder | None = None,
+    nli_head: Any | None = None,
+) -> EvalReport:
+    """Grouped CV of the shipped recipe on FNC-1 train; ``progress(done, total)`` counts folds after embedding."""
+    data, proba = cross_val_proba(data_dir, folds, progress, limit, embedder, nli_head)
+    pred = [LABELS[int(np.argmax(p))] for p in proba]
+    return report(data.labels, pred, folds)

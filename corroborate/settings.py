@@ -1,0 +1,297 @@
+"""All settings in one frozen dataclass.
+
+Precedence, lowest to highest: the defaults below < ``corroborate.toml`` < ``CORROBORATE_*``
+environment variables < explicit overrides (CLI flags). ``corroborate.toml`` is read from the
+path given with ``--config`` / ``CORROBORATE_CONFIG``, else ``$CORROBORATE_HOME/corroborate.toml``,
+else ``./corroborate.toml``; a missing file is fine, a malformed one is a :class:`ConfigError`.
+
+Each field's ``metadata["doc"]`` documents it; the README's configuration table is generated
+from these (``corroborate settings --markdown``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corroborate.errors import ConfigError
+
+ENV_PREFIX = "CORROBORATE_"
+
+
+def _default_home() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "corroborate"
+
+
+def _f(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of corroborate, with its documented default."""
+
+    # where things live
+    home: Path = field(
+        default_factory=_default_home, metadata={"doc": "Data folder: store, index, Prefect home (CORROBORATE_HOME)."}
+    )
+    outlets_file: Path | None = _f(None, "Outlets registry (TOML); empty = the bundled outlets.toml.")
+    debug: bool = _f(False, "Show tracebacks instead of one-line errors.")
+
+    # fetching
+    user_agent: str = _f(
+        "corroborate/0.1 (+https://github.com/corroborate/corroborate; news corroboration research bot)",
+        "User-Agent sent with every request.",
+    )
+    timeout_s: float = _f(20.0, "Total timeout per request attempt, seconds.")
+    connect_timeout_s: float = _f(5.0, "Connect timeout, seconds.")
+    per_host_concurrency: int = _f(2, "Concurrent requests per host.")
+    per_host_delay_s: float = _f(1.0, "Minimum delay between request starts on one host, seconds.")
+    total_concurrency: int = _f(16, "Concurrent requests overall.")
+    max_retries: int = _f(3, "Retries on transient errors (connect/read errors, 429, 5xx).")
+    backoff_base_s: float = _f(0.5, "First backoff delay; doubles each retry, with jitter.")
+    backoff_max_s: float = _f(30.0, "Longest backoff or Retry-After honoured, seconds.")
+    max_bytes: int = _f(5_000_000, "Largest response body accepted, bytes.")
+    max_redirects: int = _f(5, "Redirects followed per request.")
+    allow_private: bool = _f(False, "Allow private/loopback/link-local addresses (tests, demo site).")
+    respect_robots: bool = _f(True, "Honour robots.txt.")
+
+    # discovery
+    gdelt_url: str = _f("https://api.gdeltproject.org/api/v2/doc/doc", "GDELT DOC 2.0 API endpoint.")
+    gdelt_interval_s: float = _f(5.0, "Minimum seconds between GDELT requests (its limit is 1 per 5 s).")
+    gdelt_max_records: int = _f(75, "Articles asked of GDELT per query (max 250).")
+    max_items_per_source: int = _f(200, "Candidate URLs kept per feed or sitemap.")
+
+    # extraction and dedup
+    min_text_chars: int = _f(200, "Pages with less extracted text are skipped as not articles.")
+    minhash_permutations: int = _f(128, "MinHash permutations for near-duplicate detection.")
+    near_duplicate_threshold: float = _f(0.7, "Jaccard similarity above which two texts are one syndicated origin.")
+
+    # passages, embeddings, index
+    passage_sentences: int = _f(3, "Sentences per passage window.")
+    passage_overlap: int = _f(1, "Sentences shared by consecutive windows.")
+    max_passage_chars: int = _f(1200, "Longest passage, characters.")
+    embed_batch_size: int = _f(64, "Passages embedded per batch.")
+    flat_index_max: int = _f(200_000, "Up to this many passages the index is exact (flat); above it HNSW.")
+    hnsw_m: int = _f(32, "HNSW graph degree.")
+    hnsw_ef_search: int = _f(128, "HNSW search breadth.")
+    ivf_index_min: int = _f(500_000, "From this many passages the index is IVF with int8 codes (less memory).")
+    ivf_nlist: int = _f(512, "IVF lists (clusters); fewer are trained when there are few vectors.")
+    ivf_nprobe: int = _f(64, "IVF lists searched per query (recall vs speed).")
+
+    # retrieval
+    dense_k: int = _f(50, "Passages taken from the vector index per claim.")
+    keyword_k: int = _f(50, "Passages taken from full-text (BM25) search per claim.")
+    rrf_k: int = _f(60, "Reciprocal-rank-fusion constant.")
+    max_documents: int = _f(10, "Evidence documents judged per claim.")
+    min_similarity: float = _f(0.35, "Cosine similarity below which a passage is not evidence.")
+    window_days: int | None = _f(None, "Only evidence published within this many days of the article (empty = any).")
+
+    # stance and verdict
+    stance_model: Path | None = _f(None, "Trained stance model file; empty = the bundled one.")
+    stance_min_confidence: float = _f(0.5, "A stance below this probability does not count as a voice.")
+    min_quote_similarity: float = _f(
+        0.55, "An evidence sentence less similar than this to the claim only discusses it (never a voice)."
+    )
+    paraphrase_similarity: float = _f(
+        0.75, "A sentence this similar that the model calls 'discuss' restates the claim."
+    )
+    stance_high_confidence: float = _f(0.8, "When every voice is at least this confident, voices count unweighted.")
+    min_voices_corroborated: int = _f(2, "Independent agreeing voices needed for 'corroborated'.")
+    min_voices_contradicted: int = _f(1, "Independent disagreeing voices needed for 'contradicted'.")
+
+    # operations
+    ingest_interval_minutes: int = _f(30, "Interval of the scheduled ingest-outlets deployment.")
+    ingest_query_cron: str = _f("0 */6 * * *", "Cron of the scheduled ingest-query deployment.")
+    ingest_query: str = _f("", "GDELT query of the scheduled ingest-query deployment.")
+    task_runner: str = _f("thread", "Prefect task runner: 'thread' or 'dask'.")
+    dask_address: str = _f("", "Dask scheduler to join; empty = a LocalCluster.")
+
+    @property
+    def store_path(self) -> Path:
+        return self.home / "corroborate.db"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.home / ".prefect"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def settings_fields() -> list[dataclasses.Field[Any]]:
+    return list(dataclasses.fields(Settings))
+
+
+_HINTS: dict[str, Any] | None = None
+
+
+def _hints() -> dict[str, Any]:
+    global _HINTS
+    if _HINTS is None:
+        _HINTS = typing.get_type_hints(Settings)
+    return _HINTS
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    """Turn a TOML/env/CLI value into the field's type, or raise a one-line ConfigError."""
+    hint = _hints()[name]
+    optional = False
+    args = typing.get_args(hint)
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        optional = type(None) in args
+        hint = next(a for a in args if a is not type(None))
+    if optional and (value is None or (isinstance(value, str) and value.strip() == "")):
+        return None
+    try:
+        if hint is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(value)
+        if hint is int:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if hint is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if hint is Path:
+            return Path(str(value)).expanduser()
+        if hint is str:
+            if not isinstance(value, (str, int, float)):
+                raise ValueError(value)
+            return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: setting '{name}' must be {hint.__name__}, got {value!r}") from None
+    raise ConfigError(f"{source}: setting '{name}' has an unsupported type")  # pragma: no cover
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {path} is not valid TOML: {exc}") from None
+    # allow an optional [corroborate] table
+    section = data.get("corroborate", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"config {path}: [corroborate] must be a table")
+    return section
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None,
+    *,
+    config: Path | None = None,
+    environ: typing.Mapping[str, str] | None = None,
+) -> Settings:
+    """Build :class:`Settings`: defaults < corroborate.toml < CORROBORATE_* env < ``overrides``.
+
+    ``overrides`` holds values given on the command line; ``None`` values are ignored so
+    unset flags do not mask lower layers.
+    """
+    env = os.environ if environ is None else environ
+    names = {f.name for f in settings_fields()}
+    values: dict[str, Any] = {}
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    for key in given:
+        if key not in names:
+            raise ConfigError(f"unknown setting '{key}'")
+
+    # home decides where the default config lives, so resolve it first
+    home_raw = given.get("home") or env.get(ENV_PREFIX + "HOME")
+    home = _coerce("home", home_raw, "CORROBORATE_HOME") if home_raw else _default_home()
+
+    cfg_raw = config or env.get(ENV_PREFIX + "CONFIG")
+    candidates = [Path(cfg_raw).expanduser()] if cfg_raw else [home / "corroborate.toml", Path("corroborate.toml")]
+    if cfg_raw and not candidates[0].is_file():
+        raise ConfigError(f"config file {candidates[0]} does not exist")
+    for path in candidates:
+        if path.is_file():
+            for key, raw in _read_toml(path).items():
+                if key not in names:
+                    raise ConfigError(f"config {path}: unknown setting '{key}'")
+                values[key] = _coerce(key, raw, f"config {path}")
+            break
+
+    for name in names:
+        raw_env = env.get(ENV_PREFIX + name.upper())
+        if raw_env is not None:
+            values[name] = _coerce(name, raw_env, ENV_PREFIX + name.upper())
+
+    for key, raw in given.items():
+        values[key] = _coerce(key, raw, f"--{key.replace('_', '-')}")
+
+    values.setdefault("home", home)
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+def _validate(s: Settings) -> None:
+    positive = [
+        "timeout_s",
+        "connect_timeout_s",
+        "per_host_concurrency",
+        "total_concurrency",
+        "max_bytes",
+        "embed_batch_size",
+        "passage_sentences",
+        "dense_k",
+        "keyword_k",
+        "max_documents",
+        "minhash_permutations",
+        "gdelt_max_records",
+        "ingest_interval_minutes",
+    ]
+    for name in positive:
+        if getattr(s, name) <= 0:
+            raise ConfigError(f"setting '{name}' must be > 0, got {getattr(s, name)!r}")
+    for name in ["max_retries", "per_host_delay_s", "passage_overlap", "max_redirects"]:
+        if getattr(s, name) < 0:
+            raise ConfigError(f"setting '{name}' must be >= 0, got {getattr(s, name)!r}")
+    if s.passage_overlap >= s.passage_sentences:
+        raise ConfigError("setting 'passage_overlap' must be smaller than 'passage_sentences'")
+    for name in [
+        "near_duplicate_threshold",
+        "min_similarity",
+        "stance_min_confidence",
+        "stance_high_confidence",
+        "min_quote_similarity",
+        "paraphrase_similarity",
+    ]:
+        if not 0.0 <= getattr(s, name) <= 1.0:
+            raise ConfigError(f"setting '{name}' must be between 0 and 1, got {getattr(s, name)!r}")
+    if s.task_runner not in {"thread", "dask"}:
+        raise ConfigError(f"setting 'task_runner' must be 'thread' or 'dask', got {s.task_runner!r}")
+
+
+def settings_markdown() -> str:
+    """The README configuration table, generated from the dataclass."""
+    rows = ["| setting | env | default | meaning |", "|---|---|---|---|"]
+    for f in settings_fields():
+        if f.name == "home":
+            default = "`~/.local/share/corroborate`"
+        else:
+            default = f"`{f.default!r}`" if f.default not in (None, "") else "(empty)"
+        rows.append(f"| `{f.name}` | `{ENV_PREFIX}{f.name.upper()}` | {default} | {f.metadata.get('doc', '')} |")
+    return "\n".join(rows) + "\n"

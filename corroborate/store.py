@@ -1,0 +1,755 @@
+"""The SQLite store: outlets, documents, passages (with their embeddings), fetch log, runs, checks.
+
+WAL mode, versioned migrations (``MIGRATIONS``: schema version N is reached by running
+migrations[0:N] in order, each in one transaction). A document and its passages are written in
+one transaction, so a crash never leaves a half-stored document. ``generation`` is bumped in the
+same transaction whenever passages change; the index manifest records the generation it saw.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from corroborate.errors import StoreError
+from corroborate.records import NewDocument, Passage, Span
+
+MIGRATIONS: list[str] = [
+    # 1: the initial schema
+    """
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE outlets(
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        domains TEXT NOT NULL DEFAULT '[]',
+        country TEXT, language TEXT, owner TEXT,
+        grp TEXT NOT NULL,
+        state_media INTEGER NOT NULL DEFAULT 0,
+        kind TEXT,
+        fictional INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE documents(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        url TEXT NOT NULL UNIQUE,
+        canonical_url TEXT NOT NULL,
+        outlet_id INTEGER NOT NULL REFERENCES outlets(id),
+        title TEXT, author TEXT, published TEXT, fetched TEXT NOT NULL,
+        site_name TEXT, language TEXT,
+        text TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        minhash BLOB,
+        cluster_id INTEGER,
+        run_id INTEGER
+    );
+    CREATE INDEX documents_canonical ON documents(canonical_url);
+    CREATE INDEX documents_hash ON documents(content_hash);
+    CREATE INDEX documents_cluster ON documents(cluster_id);
+    CREATE TABLE document_urls(url TEXT PRIMARY KEY, document_id INTEGER NOT NULL REFERENCES documents(id));
+    CREATE TABLE passages(
+        id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reuse an id: the index keys vectors by it
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        embedding BLOB,
+        UNIQUE(document_id, seq)
+    );
+    CREATE INDEX passages_unembedded ON passages(id) WHERE embedding IS NULL;
+    CREATE VIRTUAL TABLE passages_fts USING fts5(text, content='passages', content_rowid='id',
+                                                 tokenize='porter unicode61');
+    CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN
+        INSERT INTO passages_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER passages_ad AFTER DELETE ON passages BEGIN
+        INSERT INTO passages_fts(passages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    CREATE TABLE validators(
+        url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, status INTEGER, checked TEXT NOT NULL
+    );
+    CREATE TABLE fetch_log(
+        id INTEGER PRIMARY KEY, run_id INTEGER, url TEXT NOT NULL, outlet TEXT, kind TEXT,
+        outcome TEXT NOT NULL, status INTEGER, reason TEXT, at TEXT NOT NULL
+    );
+    CREATE INDEX fetch_log_run ON fetch_log(run_id);
+    CREATE TABLE runs(
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, started TEXT NOT NULL, finished TEXT,
+        status TEXT NOT NULL, params TEXT, summary TEXT
+    );
+    CREATE TABLE checks(
+        id INTEGER PRIMARY KEY, created TEXT NOT NULL, kind TEXT NOT NULL, source TEXT,
+        title TEXT, report TEXT NOT NULL
+    );
+    CREATE TABLE claims(
+        id INTEGER PRIMARY KEY, check_id INTEGER NOT NULL REFERENCES checks(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL, text TEXT NOT NULL, is_claim INTEGER NOT NULL
+    );
+    CREATE TABLE verdicts(
+        claim_id INTEGER PRIMARY KEY REFERENCES claims(id) ON DELETE CASCADE,
+        status TEXT NOT NULL, confidence REAL NOT NULL, voices_for INTEGER NOT NULL,
+        voices_against INTEGER NOT NULL, flags TEXT NOT NULL
+    );
+    INSERT INTO meta(key, value) VALUES ('generation', '0');
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+EMBEDDING_DTYPE = np.float16  # half precision halves the store; cosine ranks are unaffected in practice
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class OutletRow:
+    id: int
+    name: str
+    group: str
+    state_media: bool
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: int
+    url: str
+    canonical_url: str
+    outlet: str
+    owner_group: str
+    state_media: bool
+    title: str | None
+    published: datetime | None
+    text: str
+    content_hash: str
+    cluster_id: int | None
+    minhash: bytes | None = None
+
+
+@dataclass(frozen=True)
+class AddResult:
+    document_id: int
+    outcome: str  # "new" | "updated" | "duplicate" | "unchanged"
+    passages: int
+
+
+class Store:
+    """One SQLite database. Safe to share between threads (a lock serialises writes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA busy_timeout=30000")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        self._lock = threading.RLock()
+        self._migrate()
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreError(f"store {self.path} is busy: {exc}") from None
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                cur = self._conn.execute(sql, params)
+                cur.row_factory = sqlite3.Row
+                return list(cur.fetchall())
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"store query failed: {exc}") from None
+
+    def _migrate(self) -> None:
+        try:
+            version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a corroborate store: {exc}") from None
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema {version}, newer than this corroborate ({SCHEMA_VERSION}); upgrade"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction() as conn:
+                for statement in _split_sql(MIGRATIONS[number]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={number + 1}")
+
+    def integrity_check(self) -> list[str]:
+        """Problems found ([] when healthy): SQLite's own check plus the store's invariants."""
+        problems = [r[0] for r in self._query("PRAGMA integrity_check") if r[0] != "ok"]
+        orphans = self._query(
+            "SELECT COUNT(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM passages p WHERE p.document_id = d.id)"
+        )[0][0]
+        if orphans:
+            problems.append(f"{orphans} documents without passages")
+        try:
+            with self._lock:
+                self._conn.execute("INSERT INTO passages_fts(passages_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"full-text index does not match the passages: {exc}")
+        return problems
+
+    # -- meta ---------------------------------------------------------------------------------
+
+    def generation(self) -> int:
+        return int(self._query("SELECT value FROM meta WHERE key='generation'")[0][0])
+
+    @staticmethod
+    def _bump(conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='generation'")
+
+    # -- outlets ------------------------------------------------------------------------------
+
+    def upsert_outlet(
+        self,
+        name: str,
+        *,
+        domains: Sequence[str] = (),
+        group: str | None = None,
+        state_media: bool = False,
+        country: str | None = None,
+        language: str | None = None,
+        owner: str | None = None,
+        kind: str | None = None,
+        fictional: bool = False,
+    ) -> int:
+        with self.transaction() as conn:
+            conn.execute(
+                """INSERT INTO outlets(name, domains, country, language, owner, grp, state_media, kind, fictional)
+                   VALUES (?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(name) DO UPDATE SET domains=excluded.domains, country=excluded.country,
+                     language=excluded.language, owner=excluded.owner, grp=excluded.grp,
+                     state_media=excluded.state_media, kind=excluded.kind, fictional=excluded.fictional""",
+                (
+                    name,
+                    json.dumps(list(domains)),
+                    country,
+                    language,
+                    owner,
+                    group or name,
+                    int(state_media),
+                    kind,
+                    int(fictional),
+                ),
+            )
+            row = conn.execute("SELECT id FROM outlets WHERE name=?", (name,)).fetchone()
+        return int(row[0])
+
+    def ensure_outlet(self, name: str, domains: Sequence[str] = ()) -> int:
+        """The outlet's id, creating it as its own independence group if unknown."""
+        rows = self._query("SELECT id FROM outlets WHERE name=?", (name,))
+        if rows:
+            return int(rows[0][0])
+        return self.upsert_outlet(name, domains=domains, group=name)
+
+    def outlets(self) -> list[OutletRow]:
+        return [
+            OutletRow(r["id"], r["name"], r["grp"], bool(r["state_media"]))
+            for r in self._query("SELECT id, name, grp, state_media FROM outlets ORDER BY name")
+        ]
+
+    # -- conditional GET validators and the fetch log ------------------------------------------
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        rows = self._query("SELECT etag, last_modified FROM validators WHERE url=?", (url,))
+        return (rows[0][0], rows[0][1]) if rows else (None, None)
+
+    def has_url(self, url: str) -> bool:
+        return bool(self._query("SELECT 1 FROM document_urls WHERE url=?", (url,)))
+
+    def record_fetch(
+        self,
+        url: str,
+        outcome: str,
+        *,
+        run_id: int | None = None,
+        outlet: str | None = None,
+        kind: str = "page",
+        status: int | None = None,
+        reason: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """Log one fetch; validators are kept only once the page's content is safely stored."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO fetch_log(run_id, url, outlet, kind, outcome, status, reason, at)"
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (run_id, url, outlet, kind, outcome, status, reason, utcnow()),
+            )
+            if etag or last_modified:
+                conn.execute(
+                    """INSERT INTO validators(url, etag, last_modified, status, checked) VALUES (?,?,?,?,?)
+                       ON CONFLICT(url) DO UPDATE SET etag=excluded.etag, last_modified=excluded.last_modified,
+                         status=excluded.status, checked=excluded.checked""",
+                    (url, etag, last_modified, status, utcnow()),
+                )
+
+    def fetch_log(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        if run_id is None:
+            rows = self._query("SELECT * FROM fetch_log ORDER BY id")
+        else:
+            rows = self._query("SELECT * FROM fetch_log WHERE run_id=? ORDER BY id", (run_id,))
+        return [dict(r) for r in rows]
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    def start_run(self, kind: str, params: dict[str, Any] | None = None) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs(kind, started, status, params) VALUES (?,?,?,?)",
+                (kind, utcnow(), "running", json.dumps(params or {}, default=str)),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, summary: dict[str, Any] | None = None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET finished=?, status=?, summary=? WHERE id=?",
+                (utcnow(), status, json.dumps(summary or {}, default=str), run_id),
+            )
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))]
+
+    # -- documents and passages ----------------------------------------------------------------
+
+    def find_duplicate(self, doc: NewDocument) -> int | None:
+        """The id of a stored document with this URL, canonical URL or exact content."""
+        rows = self._query(
+            """SELECT document_id FROM document_urls WHERE url IN (?, ?)
+               UNION ALL SELECT id FROM documents WHERE canonical_url=? OR content_hash=? LIMIT 1""",
+            (doc.url, doc.canonical_url, doc.canonical_url, doc.content_hash),
+        )
+        return int(rows[0][0]) if rows else None
+
+    def add_document(
+        self,
+        doc: NewDocument,
+        spans: Sequence[Span],
+        *,
+        cluster_id: int | None = None,
+        run_id: int | None = None,
+        validators: tuple[str | None, str | None] = (None, None),
+    ) -> AddResult:
+        """Store a document and its passages atomically; idempotent.
+
+        The same URL with changed text replaces the old version (its passages too); the same
+        canonical URL or exact text under another URL is recorded as an alias of the stored one.
+        """
+        if not spans:
+            raise StoreError(f"document {doc.url} has no passages")
+        outlet_id = self.ensure_outlet(doc.outlet)
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT d.id, d.content_hash FROM document_urls u JOIN documents d ON d.id = u.document_id"
+                " WHERE u.url=?",
+                (doc.url,),
+            ).fetchone()
+            if row is not None and row[1] == doc.content_hash:
+                self._set_validators(conn, doc.url, validators)
+                return AddResult(int(row[0]), "unchanged", 0)
+            if row is None:
+                dup = conn.execute(
+                    "SELECT id FROM documents WHERE canonical_url=? OR content_hash=? LIMIT 1",
+                    (doc.canonical_url, doc.content_hash),
+                ).fetchone()
+                if dup is not None:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO document_urls(url, document_id) VALUES (?,?)", (doc.url, int(dup[0]))
+                    )
+                    self._set_validators(conn, doc.url, validators)
+                    return AddResult(int(dup[0]), "duplicate", 0)
+            values = (
+                doc.canonical_url,
+                outlet_id,
+                doc.title,
+                doc.author,
+                _iso(doc.published),
+                utcnow(),
+                doc.site_name,
+                doc.language,
+                doc.text,
+                doc.content_hash,
+                doc.minhash,
+                run_id,
+            )
+            if row is None:
+                cur = conn.execute(
+                    """INSERT INTO documents(canonical_url, outlet_id, title, author, published, fetched, site_name,
+                         language, text, content_hash, minhash, run_id, url) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                    (*values, doc.url),
+                )
+                doc_id = int(cur.lastrowid or 0)
+                outcome = "new"
+                conn.execute("INSERT OR IGNORE INTO document_urls(url, document_id) VALUES (?,?)", (doc.url, doc_id))
+                if doc.canonical_url != doc.url:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO document_urls(url, document_id) VALUES (?,?)",
+                        (doc.canonical_url, doc_id),
+                    )
+            else:
+                doc_id = int(row[0])
+                outcome = "updated"
+                conn.execute(
+                    """UPDATE documents SET canonical_url=?, outlet_id=?, title=?, author=?, published=?, fetched=?,
+                         site_name=?, language=?, text=?, content_hash=?, minhash=?, run_id=? WHERE id=?""",
+                    (*values, doc_id),
+                )
+                conn.execute("DELETE FROM passages WHERE document_id=?", (doc_id,))
+            conn.execute(
+                "UPDATE documents SET cluster_id=? WHERE id=?",
+                (cluster_id if cluster_id is not None else doc_id, doc_id),
+            )
+            conn.executemany(
+                "INSERT INTO passages(document_id, seq, start, end, text) VALUES (?,?,?,?,?)",
+                [(doc_id, i, s.start, s.end, s.text) for i, s in enumerate(spans)],
+            )
+            self._set_validators(conn, doc.url, validators)
+            self._bump(conn)
+        return AddResult(doc_id, outcome, len(spans))
+
+    @staticmethod
+    def _set_validators(conn: sqlite3.Connection, url: str, validators: tuple[str | None, str | None]) -> None:
+        etag, last_modified = validators
+        if etag or last_modified:
+            conn.execute(
+                """INSERT INTO validators(url, etag, last_modified, status, checked) VALUES (?,?,?,200,?)
+                   ON CONFLICT(url) DO UPDATE SET etag=excluded.etag, last_modified=excluded.last_modified,
+                     status=200, checked=excluded.checked""",
+                (url, etag, last_modified, utcnow()),
+            )
+
+    def cluster_of(self, document_id: int) -> int | None:
+        rows = self._query("SELECT cluster_id FROM documents WHERE id=?", (document_id,))
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def minhashes(self) -> Iterator[tuple[int, bytes]]:
+        for r in self._query("SELECT id, minhash FROM documents WHERE minhash IS NOT NULL"):
+            yield int(r[0]), bytes(r[1])
+
+    def document_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM documents")[0][0])
+
+    def passage_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM passages")[0][0])
+
+    def documents(self, ids: Iterable[int]) -> dict[int, StoredDocument]:
+        wanted = sorted(set(ids))
+        out: dict[int, StoredDocument] = {}
+        for chunk in _chunks(wanted, 500):
+            marks = ",".join("?" * len(chunk))
+            for r in self._query(
+                f"""SELECT d.id, d.url, d.canonical_url, o.name AS outlet, o.grp, o.state_media, d.title, d.published,
+                       d.text, d.content_hash, d.cluster_id, d.minhash
+                    FROM documents d JOIN outlets o ON o.id = d.outlet_id WHERE d.id IN ({marks})""",
+                chunk,
+            ):
+                out[int(r["id"])] = StoredDocument(
+                    int(r["id"]),
+                    r["url"],
+                    r["canonical_url"],
+                    r["outlet"],
+                    r["grp"],
+                    bool(r["state_media"]),
+                    r["title"],
+                    _parse_iso(r["published"]),
+                    r["text"],
+                    r["content_hash"],
+                    int(r["cluster_id"]) if r["cluster_id"] is not None else None,
+                    bytes(r["minhash"]) if r["minhash"] is not None else None,
+                )
+        return out
+
+    def document_by_url(self, url: str) -> StoredDocument | None:
+        rows = self._query("SELECT document_id FROM document_urls WHERE url=?", (url,))
+        if not rows:
+            return None
+        return self.documents([int(rows[0][0])]).get(int(rows[0][0]))
+
+    def passages(self, ids: Iterable[int]) -> dict[int, Passage]:
+        wanted = sorted(set(int(i) for i in ids))
+        out: dict[int, Passage] = {}
+        for chunk in _chunks(wanted, 500):
+            marks = ",".join("?" * len(chunk))
+            for r in self._query(
+                f"""SELECT p.id, p.document_id, p.start, p.end, p.text, d.url, d.title, d.published, d.cluster_id,
+                           o.name AS outlet, o.grp, o.state_media
+                    FROM passages p JOIN documents d ON d.id = p.document_id JOIN outlets o ON o.id = d.outlet_id
+                    WHERE p.id IN ({marks})""",
+                chunk,
+            ):
+                out[int(r["id"])] = Passage(
+                    id=int(r["id"]),
+                    document_id=int(r["document_id"]),
+                    start=int(r["start"]),
+                    end=int(r["end"]),
+                    text=r["text"],
+                    url=r["url"],
+                    title=r["title"],
+                    outlet=r["outlet"],
+                    owner_group=r["grp"],
+                    state_media=bool(r["state_media"]),
+                    published=_parse_iso(r["published"]),
+                    cluster_id=int(r["cluster_id"]) if r["cluster_id"] is not None else None,
+                )
+        return out
+
+    def passage_ids(self) -> npt.NDArray[np.int64]:
+        rows = self._query("SELECT id FROM passages ORDER BY id")
+        return np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+
+    def unembedded(self, limit: int = 1024) -> list[tuple[int, str]]:
+        rows = self._query("SELECT id, text FROM passages WHERE embedding IS NULL ORDER BY id LIMIT ?", (limit,))
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def unembedded_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM passages WHERE embedding IS NULL")[0][0])
+
+    def set_embeddings(self, ids: Sequence[int], vectors: npt.NDArray[np.float32]) -> None:
+        if len(ids) != len(vectors):
+            raise StoreError("embedding count does not match passage count")
+        half = vectors.astype(EMBEDDING_DTYPE)
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE passages SET embedding=? WHERE id=?",
+                [(half[i].tobytes(), int(pid)) for i, pid in enumerate(ids)],
+            )
+
+    def embeddings(
+        self, ids: Sequence[int] | None = None, batch: int = 20_000
+    ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]:
+        """Stored embeddings in batches of (ids, float32 vectors); passages not embedded yet are skipped."""
+        if ids is None:
+            last = -1
+            while True:
+                rows = self._query(
+                    "SELECT id, embedding FROM passages WHERE embedding IS NOT NULL AND id > ? ORDER BY id LIMIT ?",
+                    (last, batch),
+                )
+                if not rows:
+                    return
+                yield _decode(rows)
+                last = int(rows[-1][0])
+        else:
+            for chunk in _chunks(sorted(int(i) for i in ids), min(batch, 900)):
+                marks = ",".join("?" * len(chunk))
+                rows = self._query(
+                    f"SELECT id, embedding FROM passages WHERE embedding IS NOT NULL AND id IN ({marks}) ORDER BY id",
+                    chunk,
+                )
+                if rows:
+                    yield _decode(rows)
+
+    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """BM25 full-text search: (passage id, score, higher is better)."""
+        match = fts_query(query)
+        if not match:
+            return []
+        rows = self._query(
+            "SELECT rowid, bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?"
+            " ORDER BY bm25(passages_fts) LIMIT ?",
+            (match, k),
+        )
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    # -- checks ---------------------------------------------------------------------------------
+
+    def save_check(self, kind: str, source: str | None, title: str | None, report: dict[str, Any]) -> int:
+        """Keep a check's report (the JSON of report.py) with one row per sentence and verdict."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO checks(created, kind, source, title, report) VALUES (?,?,?,?,?)",
+                (utcnow(), kind, source, title, json.dumps(report, default=str)),
+            )
+            check_id = int(cur.lastrowid or 0)
+            for i, claim in enumerate(report.get("claims", [])):
+                c = conn.execute(
+                    "INSERT INTO claims(check_id, idx, text, is_claim) VALUES (?,?,?,?)",
+                    (check_id, i, claim.get("text", ""), int(bool(claim.get("is_claim")))),
+                )
+                if claim.get("status"):
+                    conn.execute(
+                        "INSERT INTO verdicts(claim_id, status, confidence, voices_for, voices_against, flags)"
+                        " VALUES (?,?,?,?,?,?)",
+                        (
+                            int(c.lastrowid or 0),
+                            claim["status"],
+                            float(claim.get("confidence") or 0.0),
+                            len(claim.get("voices_for", [])),
+                            len(claim.get("voices_against", [])),
+                            json.dumps(claim.get("flags", [])),
+                        ),
+                    )
+        return check_id
+
+
+_FTS_WORD = None
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 MATCH expression OR-ing the text's words (quoted, so no FTS syntax leaks through)."""
+    import re
+
+    global _FTS_WORD
+    if _FTS_WORD is None:
+        _FTS_WORD = re.compile(r"\w+", re.UNICODE)
+    words = [w for w in _FTS_WORD.findall(text.lower()) if len(w) > 1 and w not in _STOPWORDS]
+    seen: list[str] = []
+    for w in words:
+        if w not in seen:
+            seen.append(w)
+    return " OR ".join(f'"{w}"' for w in seen[:64])
+
+
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "by",
+        "from",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "not",
+        "no",
+        "but",
+        "if",
+        "then",
+        "than",
+        "so",
+        "such",
+        "into",
+        "over",
+        "after",
+        "before",
+        "about",
+        "he",
+        "she",
+        "they",
+        "we",
+        "you",
+        "i",
+        "his",
+        "her",
+        "their",
+        "our",
+        "your",
+        "them",
+        "him",
+        "us",
+        "said",
+        "says",
+    ]
+)
+
+
+def _decode(rows: list[sqlite3.Row]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    ids = np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+    vecs = np.frombuffer(b"".join(bytes(r[1]) for r in rows), dtype=EMBEDDING_DTYPE).reshape(len(rows), -1)
+    return ids, vecs.astype(np.float32)
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies (which contain ';') whole."""
+    statements: list[str] = []
+    buf: list[str] = []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        joined = "\n".join(buf).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            statements.append(joined)
+            buf = []
+    if "\n".join(buf).strip():
+        statements.append("\n".join(buf))
+    return statements

@@ -1,0 +1,1 @@
+"""Prefect flows over the corroborate library: ingest, check, and the served deployments."""

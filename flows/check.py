@@ -1,0 +1,178 @@
+"""The check flows: one article, or one claim, against the stored corpus; the result as dashboard artifacts.
+
+The :class:`Checker` (store, index, embedder, stance model) is cached per process and data folder,
+so a served deployment loads its models once and answers each run in about the time of the check
+itself. It is reopened when an ingest has moved the store on since it was loaded.
+
+    python flows/check.py article FILE_OR_URL
+    python flows/check.py claim "TEXT"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # `python flows/check.py`: make the repo root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from corroborate.check import Article, ArticleReport, Checker, ClaimResult, read_article
+from corroborate.report import table_rows, to_markdown
+from corroborate.settings import Settings
+from flows.common import flow_settings, prefect_env, slug
+
+RUN_NAME_CLAIM_CHARS = 60
+
+_CHECKERS: dict[Path, tuple[int, Checker]] = {}
+_CHECKERS_LOCK = threading.Lock()
+
+
+def get_checker(settings: Settings) -> Checker:
+    """The process's Checker for this data folder; reopened when the store's generation moved on."""
+    from corroborate.store import Store
+
+    home = settings.home.resolve()
+    with Store(settings.store_path) as store:
+        generation = store.generation()
+    with _CHECKERS_LOCK:
+        cached = _CHECKERS.get(home)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        if cached is not None:
+            cached[1].close()
+        checker = Checker.open(settings, log=_log)
+        _CHECKERS[home] = (generation, checker)
+        return checker
+
+
+def _log(message: str) -> None:
+    try:
+        get_run_logger().info(message)
+    except Exception:  # noqa: BLE001 - outside a run context there is no run logger
+        print(message, file=sys.stderr)
+
+
+# -- tasks ---------------------------------------------------------------------------------------
+
+
+@task(name="read-article", cache_policy=NO_CACHE, timeout_seconds=120)
+def read_article_task(source: str, settings: Settings) -> Article:
+    return read_article(source, settings)
+
+
+@task(name="check-article", cache_policy=NO_CACHE, timeout_seconds=1800)
+def check_article_task(article: Article, settings: Settings) -> ArticleReport:
+    return get_checker(settings).check_article(article)
+
+
+@task(name="check-claim", cache_policy=NO_CACHE, timeout_seconds=600)
+def check_claim_task(claim: str, settings: Settings) -> ClaimResult:
+    return get_checker(settings).check_claim(claim)
+
+
+@task(name="publish-report", cache_policy=NO_CACHE, timeout_seconds=60)
+def publish_report_task(report: ArticleReport | ClaimResult, key: str, title: str) -> None:
+    """A table (one row per claim) and the Markdown report, under keys stable per article or claim."""
+    rows = table_rows(report)
+    create_table_artifact(rows or [{"claim": "(no check-worthy claims found)", "status": ""}],
+                          key=f"check-{key}", description=title)
+    create_markdown_artifact(to_markdown(report), key=f"check-report-{key}", description=title)
+
+
+# -- flows ---------------------------------------------------------------------------------------
+
+
+def _article_run_name() -> str:
+    source = str(flow_run.parameters.get("source", ""))
+    return f"check-article: {Path(source).name or source}"
+
+
+def _claim_run_name() -> str:
+    claim = " ".join(str(flow_run.parameters.get("claim", "")).split())
+    return f"check-claim: {claim[:RUN_NAME_CLAIM_CHARS]}"
+
+
+def article_key(article: Article) -> str:
+    return slug(article.title or Path(article.source).stem or article.url or "article", "article")
+
+
+def claim_key(claim: str) -> str:
+    return slug(claim, "claim")
+
+
+@flow(name="check-article", flow_run_name=_article_run_name)
+def check_article_flow(source: str, home: str | None = None) -> dict[str, Any]:
+    """Check every claim of an article (a file path or a URL); returns the JSON of `corroborate article --json`."""
+    settings = flow_settings(home)
+    article = read_article_task(source, settings)
+    _rename_run(f"check-article: {article.title or Path(source).name or source}")
+    report = check_article_task(article, settings)
+    data = report.to_dict()
+    summary = data["article"]["summary"]
+    get_run_logger().info("%s: %d claims — %d corroborated, %d contradicted, %d unmatched", report.title,
+                          data["article"]["claims"], summary["corroborated"], summary["contradicted"],
+                          summary["unmatched"])
+    publish_report_task(report, article_key(article), f"Check of {report.title}")
+    return data
+
+
+@flow(name="check-claim", flow_run_name=_claim_run_name)
+def check_claim_flow(claim: str, home: str | None = None) -> dict[str, Any]:
+    """Check one claim; returns the JSON of `corroborate check --json`."""
+    settings = flow_settings(home)
+    result = check_claim_task(claim, settings)
+    data = result.to_dict()
+    get_run_logger().info("%s: %s (confidence %.2f)", result.claim[:RUN_NAME_CLAIM_CHARS], data["status"],
+                          data["confidence"])
+    publish_report_task(result, claim_key(result.claim), f"Check of claim: {result.claim[:RUN_NAME_CLAIM_CHARS]}")
+    return data
+
+
+def _rename_run(name: str) -> None:
+    """Name the run after the article's title once it is known (the file name is all we have at start)."""
+    from prefect.client.orchestration import get_client
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    if ctx is None or ctx.flow_run is None:
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(ctx.flow_run.id, name=name[:200])
+    except Exception as exc:  # noqa: BLE001 - a cosmetic rename must never fail the check
+        get_run_logger().debug("could not rename the run: %s", exc)
+
+
+def run_check(settings: Settings, *, source: str | None = None, claim: str | None = None) -> dict[str, Any]:
+    """Run one check flow with Prefect's files in the data folder (ephemeral unless PREFECT_API_URL is set)."""
+    with prefect_env(settings):
+        if source is not None:
+            return check_article_flow(source, str(settings.home))
+        if claim is not None:
+            return check_claim_flow(claim, str(settings.home))
+    raise ValueError("run_check needs a source or a claim")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python flows/check.py", description="Check an article or a claim.")
+    parser.add_argument("kind", choices=["article", "claim"])
+    parser.add_argument("value", help="file path or URL (article), or the claim's text")
+    parser.add_argument("--home", help="data folder (default: CORROBORATE_HOME)")
+    args = parser.parse_args(argv)
+    settings = flow_settings(args.home)
+    data = run_check(settings, **({"source": args.value} if args.kind == "article" else {"claim": args.value}))
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,391 @@
+"""The ingest flow: outlets → discover → fetch + extract → store → index, with Prefect around it.
+
+Workers (threads, or Dask processes) only discover, fetch and extract: those steps return data.
+Everything that writes — the store and the index — runs in the flow's own process, under the
+data folder's writer lock, one transaction per document, so a cancelled or crashed run leaves a
+consistent store and the next run picks up where it stopped (conditional GET skips what it has).
+
+    python flows/ingest.py --outlets outlets.toml [--query "..."] [--since 2024-03-01] [--dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # `python flows/ingest.py`: make the repo root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from prefect import flow, get_run_logger, tags, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.runtime import flow_run
+from prefect.task_runners import TaskRunner
+from prefect.tasks import Task
+
+from corroborate.discover import OutletDiscovery
+from corroborate.embed import load_embedder
+from corroborate.errors import ConfigError, TransientFetchError
+from corroborate.index import sync_index
+from corroborate.ingest import (
+    CorpusWriter,
+    OutletSummary,
+    PageOutcome,
+    PreparedDocument,
+    candidates_for_known,
+    extract_pages,
+    fetch_pages_sync,
+    parse_iso_date,
+    summarise,
+)
+from corroborate.lock import writer_lock
+from corroborate.outlets import Outlet, OutletRegistry, load_outlets
+from corroborate.records import Candidate
+from corroborate.settings import Settings
+from corroborate.store import Store
+from flows.common import flow_settings, prefect_env, slug
+
+WRITER_LOCK_TIMEOUT_S = 600  # a scheduled run waits this long for a manual one to finish writing
+# Short against the 30-minute schedule on purpose: a cache hit skips even the conditional GET, so
+# it is for re-runs after a crash or cancel, not for scheduled runs that should see new versions.
+FETCH_CACHE_EXPIRATION = timedelta(minutes=10)
+UNLISTED = "(unlisted)"
+
+Validators = dict[str, tuple[str | None, str | None]]
+PageItem = PreparedDocument | PageOutcome
+
+
+# -- retries and caching ---------------------------------------------------------------------------
+
+
+def retry_on_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry only what may succeed later; a 404 or a robots.txt refusal stays failed."""
+    try:
+        state.result()
+    except TransientFetchError:
+        return True
+    except Exception:  # noqa: BLE001 - any other failure is final
+        return False
+    return False
+
+
+def pages_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str | None:
+    """Same URLs, same stored validators, same extraction settings → same pages.
+
+    The validators come from the store, so once a page is stored (or its stored copy is gone) the
+    key changes and the pages are fetched again. ``refetch`` turns caching off for a run after
+    one with failures, so a cached failure is never served twice.
+    """
+    if parameters.get("refetch"):
+        return None
+    settings: Settings = parameters["settings"]
+    candidates: Sequence[Candidate] = parameters["candidates"]
+    validators: Validators = parameters["validators"] or {}
+    h = hashlib.sha256()
+    h.update(json.dumps(_extraction_fingerprint(settings), sort_keys=True).encode())
+    for c in sorted(candidates, key=lambda c: c.url):
+        etag, modified = validators.get(c.url, (None, None))
+        h.update(f"\n{c.url}\t{c.outlet}\t{etag or ''}\t{modified or ''}".encode())
+    return f"fetch-extract-{h.hexdigest()}"
+
+
+def _extraction_fingerprint(settings: Settings) -> dict[str, Any]:
+    names = ["min_text_chars", "minhash_permutations", "passage_sentences", "passage_overlap", "max_passage_chars",
+             "max_bytes", "user_agent", "respect_robots", "allow_private"]
+    return {n: str(getattr(settings, n)) for n in names}
+
+
+# -- tasks: each wraps one library step --------------------------------------------------------------
+
+
+@task(name="load-outlets", cache_policy=NO_CACHE, timeout_seconds=60)
+def load_outlets_task(outlets_file: Path | None) -> list[Outlet]:
+    return load_outlets(outlets_file)
+
+
+async def _discover_outlet(outlet: Outlet, settings: Settings, since: datetime | None) -> OutletDiscovery:
+    from corroborate.discover import discover_outlet
+    from corroborate.fetch import Fetcher
+
+    async with Fetcher(settings) as fetcher:
+        return await discover_outlet(outlet, fetcher, settings, since)
+
+
+async def _discover_gdelt(query: str, settings: Settings, registry: OutletRegistry,
+                          since: datetime | None) -> list[Candidate]:
+    from corroborate.discover import discover_gdelt
+    from corroborate.fetch import Fetcher
+
+    async with Fetcher(settings) as fetcher:
+        return await discover_gdelt(query, fetcher, settings, registry, since)
+
+
+@task(name="discover", task_run_name="discover: {outlet.name}", cache_policy=NO_CACHE, timeout_seconds=600,
+      retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient)
+def discover_task(outlet: Outlet, settings: Settings, since: datetime | None) -> OutletDiscovery:
+    return asyncio.run(_discover_outlet(outlet, settings, since))
+
+
+@task(name="discover-gdelt", task_run_name="discover: GDELT {query}", cache_policy=NO_CACHE, timeout_seconds=600,
+      retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=retry_on_transient)
+def discover_gdelt_task(query: str, settings: Settings, registry: OutletRegistry,
+                        since: datetime | None) -> list[Candidate]:
+    return asyncio.run(_discover_gdelt(query, settings, registry, since))
+
+
+@task(name="fetch-extract", task_run_name="fetch+extract: {outlet_name}", cache_key_fn=pages_cache_key,
+      cache_expiration=FETCH_CACHE_EXPIRATION, persist_result=True, timeout_seconds=1800,
+      retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=retry_on_transient)
+def fetch_extract_task(outlet_name: str, candidates: list[Candidate], settings: Settings,
+                       validators: Validators, refetch: bool = False) -> list[PageItem]:
+    pages = fetch_pages_sync(candidates, settings, validators)
+    if pages and all(p.transient for p in pages):
+        # the whole outlet is down or throttling us: worth a task retry (the fetcher already retried each URL)
+        raise TransientFetchError(f"{outlet_name}: all {len(pages)} pages failed transiently ({pages[0].error})")
+    return extract_pages(pages, settings)
+
+
+@task(name="store", cache_policy=NO_CACHE, timeout_seconds=3600)
+def store_task(settings: Settings, run_id: int, outlets: list[Outlet],
+               results: dict[str, list[PageItem]], summaries: dict[str, OutletSummary],
+               discovered: list[OutletDiscovery]) -> dict[str, OutletSummary]:
+    """Write every outcome through one CorpusWriter (the caller holds the writer lock).
+
+    Feeds and sitemaps that failed go to the fetch log too, so a broken source is visible there.
+    """
+    by_name = {o.name: o for o in outlets}
+    with Store(settings.store_path) as store:
+        for d in discovered:
+            outlet = by_name.get(d.outlet)
+            for source, reason in d.errors:
+                kind = "feed" if outlet is not None and source in outlet.feeds else "sitemap"
+                store.record_fetch(source, "failed", run_id=run_id, outlet=d.outlet, kind=kind, reason=reason)
+        writer = CorpusWriter(store, settings, run_id)
+        writer.register_outlets(outlets)
+        for outlet_name, items in results.items():
+            summary = summaries.setdefault(outlet_name, OutletSummary(outlet_name))
+            for item in items:
+                outcome = writer.write(item)
+                summary.count(outcome)
+                if outcome.outcome in {"failed", "skipped"} and outcome.reason:
+                    summary.errors.append(f"{outcome.url}: {outcome.reason}")
+    return summaries
+
+
+@task(name="index", cache_policy=NO_CACHE, timeout_seconds=3600)
+def index_task(settings: Settings) -> dict[str, Any]:
+    with Store(settings.store_path) as store:
+        index, report = sync_index(store, load_embedder(), settings)
+        return {"count": index.count, "kind": report.kind, "embedded": report.embedded, "added": report.added,
+                "removed": report.removed, "rebuilt": report.rebuilt, "passages": store.passage_count(),
+                "documents": store.document_count()}
+
+
+# -- the flow ------------------------------------------------------------------------------------------
+
+
+def outlet_set_name(outlets_file: str | None) -> str:
+    return Path(outlets_file).stem if outlets_file else "bundled outlets"
+
+
+def artifact_slug(outlets_file: str | None, query: str | None) -> str:
+    """Stable per outlet set (and query), so the dashboard shows each set's history under one key."""
+    base = slug(outlet_set_name(outlets_file))
+    return slug(f"{base}-{query}") if query else base
+
+
+def run_tags(outlets_file: str | None, query: str | None) -> list[str]:
+    out = [f"outlets:{slug(outlet_set_name(outlets_file))}"]
+    if query:
+        out.append(f"query:{slug(query)}")
+    return out
+
+
+def _run_name() -> str:
+    params = flow_run.parameters
+    name = f"ingest: {outlet_set_name(params.get('outlets_file'))}"
+    return f"{name} + {params['query']}" if params.get("query") else name
+
+
+def parse_since(since: str | None) -> datetime | None:
+    return parse_iso_date(since, "--since") if since else None
+
+
+def dask_runner(settings: Settings) -> TaskRunner[Any]:
+    """A DaskTaskRunner joining ``settings.dask_address``, else a LocalCluster of worker processes."""
+    try:
+        from prefect_dask.task_runners import DaskTaskRunner
+    except ImportError:
+        raise ConfigError("task_runner 'dask' needs the dask extra: pip install 'corroborate[dask]'") from None
+    if settings.dask_address:
+        return DaskTaskRunner(address=settings.dask_address)
+    # a random dashboard port: two ingests (or a test beside a real run) must not fight over 8787
+    return DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 2, "processes": True,
+                                          "dashboard_address": ":0"})
+
+
+def _running_on_dask() -> bool:
+    ctx = FlowRunContext.get()
+    return ctx is not None and type(ctx.task_runner).__name__ == "DaskTaskRunner"
+
+
+def _previous_run_failed(store: Store) -> bool:
+    """Whether the last finished ingest left failures (so cached fetches must not be reused)."""
+    for run in store.runs(limit=20):
+        if run["kind"] != "ingest" or run["status"] == "running":
+            continue
+        if run["status"] != "completed":
+            return True
+        return any(row["outcome"] == "failed" for row in store.fetch_log(run["id"]))
+    return False
+
+
+def _group_by_outlet(candidates: Sequence[Candidate], registry: OutletRegistry,
+                     extra: dict[str, Outlet]) -> dict[str, list[Candidate]]:
+    """Candidates per outlet, each URL once; GDELT hits on unlisted sites get an outlet of their own."""
+    groups: dict[str, list[Candidate]] = {}
+    seen: set[str] = set()
+    for c in candidates:
+        if c.url in seen:
+            continue
+        seen.add(c.url)
+        if not c.outlet:
+            try:
+                outlet = registry.for_url_or_new(c.url)
+            except ConfigError:
+                continue
+            if registry.get(outlet.name) is None:
+                extra.setdefault(outlet.name, outlet)
+            c = dataclasses.replace(c, outlet=outlet.name)
+        groups.setdefault(c.outlet or UNLISTED, []).append(c)
+    return groups
+
+
+def _report_markdown(title: str, rows: list[dict[str, Any]], index: dict[str, Any],
+                     summaries: dict[str, OutletSummary]) -> str:
+    lines = [f"# {title}", "", f"Documents stored: **{index['documents']}**, passages indexed: **{index['count']}** "
+             f"({index['kind']} index; {index['embedded']} passages embedded this run).", "",
+             "| outlet | discovered | fetched | new | unchanged | skipped | failed |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['outlet']} | {r['discovered']} | {r['fetched']} | {r['new']} | {r['unchanged']} "
+                     f"| {r['skipped']} | {r['failed']} |")
+    problems = [(s.outlet, e) for s in summaries.values() for e in s.errors]
+    if problems:
+        lines += ["", "## Skipped and failed pages", ""]
+        lines += [f"- **{o}**: {e}" for o, e in problems[:200]]
+        if len(problems) > 200:
+            lines.append(f"- … and {len(problems) - 200} more (see `corroborate runs`)")
+    return "\n".join(lines) + "\n"
+
+
+@flow(name="ingest", flow_run_name=_run_name, log_prints=False)
+def ingest_flow(outlets_file: str | None = None, query: str | None = None, since: str | None = None,
+                home: str | None = None, task_runner: str | None = None) -> dict[str, Any]:
+    """Discover, fetch, extract, store and index the articles of an outlet set (and a GDELT query)."""
+    settings = flow_settings(home, outlets_file=outlets_file)
+    runner = task_runner or settings.task_runner
+    if runner not in {"thread", "dask"}:
+        raise ConfigError(f"task_runner must be 'thread' or 'dask', got {runner!r}")
+    if runner == "dask" and not _running_on_dask():
+        # the runner is fixed when a flow starts, so a deployment asking for Dask runs the body as a subflow
+        return ingest_flow.with_options(task_runner=dask_runner(settings))(
+            outlets_file, query, since, home, "dask")
+    with tags(*run_tags(outlets_file, query)):
+        return _ingest(settings, outlets_file, query, parse_since(since))
+
+
+def _ingest(settings: Settings, outlets_file: str | None, query: str | None, since: datetime | None) -> dict[str, Any]:
+    logger = get_run_logger()
+    outlets = load_outlets_task(settings.outlets_file)
+    registry = OutletRegistry(outlets)
+    with Store(settings.store_path) as store:
+        run_id = store.start_run("ingest", {"outlets_file": outlets_file, "query": query,
+                                            "since": since.isoformat() if since else None})
+        refetch = _previous_run_failed(store)
+    status = "failed"
+    summary: dict[str, Any] = {}
+    try:
+        discovered = [d.result() for d in discover_task.map(outlets, settings=settings, since=since)]
+        found: list[Candidate] = [c for d in discovered for c in d.candidates]
+        if query:
+            found += discover_gdelt_task.submit(query, settings, registry, since).result()
+        extra: dict[str, Outlet] = {}
+        groups = _group_by_outlet(found, registry, extra)
+        with Store(settings.store_path) as store:
+            validators = {name: candidates_for_known(store, cands) for name, cands in groups.items()}
+        summaries = {o.name: OutletSummary(o.name) for o in outlets}
+        for d in discovered:
+            summaries[d.outlet].errors += [f"discovery {source}: {reason}" for source, reason in d.errors]
+        for name, cands in groups.items():
+            summaries.setdefault(name, OutletSummary(name)).discovered = len(cands)
+        futures = {name: fetch_extract_task.submit(name, cands, settings, validators[name], refetch)
+                   for name, cands in groups.items()}
+        results: dict[str, list[PageItem]] = {}
+        for name, fut in futures.items():
+            try:
+                results[name] = fut.result()
+            except Exception as exc:  # noqa: BLE001 - one outlet down must not lose the others' pages
+                summaries[name].failed += len(groups[name])
+                summaries[name].errors.append(f"fetch/extract failed: {exc}")
+                logger.warning("%s: fetch/extract failed: %s", name, exc)
+        with writer_lock(settings.home, timeout=WRITER_LOCK_TIMEOUT_S, what="ingest"):
+            summaries = store_task(settings, run_id, [*outlets, *extra.values()], results, summaries, discovered)
+            index = index_task(settings)
+        rows = summarise(summaries)
+        for r in rows:
+            logger.info("%s: discovered %d, fetched %d, new %d, unchanged %d, skipped %d, failed %d",
+                        r["outlet"], r["discovered"], r["fetched"], r["new"], r["unchanged"], r["skipped"],
+                        r["failed"])
+        key = artifact_slug(outlets_file, query)
+        title = f"Ingest of {outlet_set_name(outlets_file)}" + (f" + {query}" if query else "")
+        create_table_artifact(rows, key=f"ingest-summary-{key}", description=title)
+        create_markdown_artifact(_report_markdown(title, rows, index, summaries), key=f"ingest-report-{key}",
+                                 description=title)
+        summary = {"run_id": run_id, "outlets": rows, "index": index,
+                   "errors": {s.outlet: s.errors for s in summaries.values() if s.errors}}
+        status = "completed"
+        return summary
+    finally:
+        with Store(settings.store_path) as store:
+            store.finish_run(run_id, status, {"status": status, **summary})
+
+
+def run_ingest(settings: Settings, outlets_file: str | None = None, query: str | None = None,
+               since: str | None = None) -> dict[str, Any]:
+    """Run the ingest flow for the CLI: Prefect home in the data folder; ephemeral unless PREFECT_API_URL is set."""
+    outlets = outlets_file or (str(settings.outlets_file) if settings.outlets_file else None)
+    with prefect_env(settings), tags(*run_tags(outlets, query)):
+        flow_fn = ingest_flow
+        if settings.task_runner == "dask":
+            flow_fn = ingest_flow.with_options(task_runner=dask_runner(settings))
+        result: dict[str, Any] = flow_fn(outlets, query, since, str(settings.home), settings.task_runner)
+        return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python flows/ingest.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--outlets", help="outlets TOML file (default: the bundled outlets)")
+    parser.add_argument("--query", help="also discover with this GDELT query")
+    parser.add_argument("--since", help="only articles published on or after this date (ISO 8601)")
+    parser.add_argument("--home", help="data folder (default: CORROBORATE_HOME)")
+    parser.add_argument("--dask", action="store_true", help="run fetch/extract on a Dask cluster")
+    args = parser.parse_args(argv)
+    settings = flow_settings(args.home, task_runner="dask" if args.dask else None)
+    summary = run_ingest(settings, args.outlets, args.query, args.since)
+    print(json.dumps(summary["outlets"], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Shared fixtures: the loopback news site and settings that let the fetcher talk to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from corroborate.settings import Settings, load_settings
+
+try:  # tests/ has no __init__.py, so pytest puts tests/ itself on sys.path
+    from newssite import DATA_DIR, NewsSite
+except ImportError:  # pragma: no cover - if tests/ ever becomes a package
+    from tests.newssite import DATA_DIR, NewsSite
+
+
+@pytest.fixture(scope="session")
+def news_site() -> Iterator[NewsSite]:
+    """One real HTTP server on 127.0.0.1 for the whole session; call ``reset_log()`` before asserting on it."""
+    if not (DATA_DIR / "html").is_dir() or not (DATA_DIR / "ground-truth.json").is_file():
+        pytest.skip(f"news pages not found at {DATA_DIR} (clone the repo beside shared/data)")
+    site = NewsSite(DATA_DIR).start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+def make_loopback_settings(home: Path, **overrides: object) -> Settings:
+    """Settings for talking to the loopback site fast; the caller's environment does not leak in."""
+    values: dict[str, object] = {
+        "home": home,
+        "allow_private": True,
+        "per_host_delay_s": 0,
+        "backoff_base_s": 0.05,
+        "backoff_max_s": 2,
+        "timeout_s": 3,
+        "per_host_concurrency": 4,
+    }
+    values.update(overrides)
+    return load_settings(values, environ={})
+
+
+@pytest.fixture
+def loopback_settings(tmp_path: Path) -> Settings:
+    return make_loopback_settings(tmp_path)

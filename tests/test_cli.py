@@ -1,0 +1,172 @@
+"""The command line: CliRunner for behaviour, subprocesses for what a user sees on bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from corroborate.cli import cli
+
+DOCS = [
+    {
+        "url": "https://a.example/1",
+        "title": "Council approves new bridge over the river",
+        "text": "The city council approved a new bridge over the river on Monday.",
+        "outlet": "a.example",
+    },
+    {
+        "url": "https://b.example/2",
+        "title": "City council votes yes on river bridge",
+        "text": "Councillors voted to build a bridge across the river, officials said.",
+        "outlet": "b.example",
+    },
+    {
+        "url": "https://c.example/3",
+        "title": "Council rejects bridge plan",
+        "text": "The council did not approve the bridge; the plan was rejected.",
+        "outlet": "c.example",
+    },
+]
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_")}
+    env["CORROBORATE_HOME"] = str(home)
+    return env
+
+
+def run_cli(home: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "corroborate.cli", *args],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        input=stdin.decode() if stdin else None,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    docs = home / "docs.jsonl"
+    docs.write_text("\n".join(json.dumps(d) for d in DOCS) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--home", str(home), "import", str(docs)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "3 new" in result.output
+    return home
+
+
+def test_help_lists_commands() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in ["ingest", "import", "check", "article", "stance", "eval", "demo-site", "serve", "server", "index"]:
+        assert command in result.output
+
+
+def test_import_is_idempotent(corpus_home: Path) -> None:
+    docs = corpus_home / "docs.jsonl"
+    result = CliRunner().invoke(cli, ["--home", str(corpus_home), "import", str(docs)], catch_exceptions=False)
+    assert result.exit_code == 0 and "0 new" in result.output
+
+
+def test_check_jsonl_in_input_order(corpus_home: Path, tmp_path: Path) -> None:
+    claims = tmp_path / "claims.txt"
+    claims.write_text(
+        "The city council approved a new bridge over the river.\nA volcano erupted on Mars yesterday.\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["--home", str(corpus_home), "check", "--file", str(claims), "--jsonl"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [r["claim"] for r in lines] == [
+        "The city council approved a new bridge over the river.",
+        "A volcano erupted on Mars yesterday.",
+    ]
+    bridge, mars = lines
+    assert mars["status"] == "unmatched"
+    assert bridge["evidence"], "the bridge claim must find the bridge reports"
+    assert {e["outlet"] for e in bridge["evidence"]} >= {"a.example", "c.example"}
+    for r in lines:
+        assert set(r) >= {"claim", "status", "confidence", "voices_for", "voices_against", "flags", "evidence"}
+
+
+def test_check_table_output(corpus_home: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["--home", str(corpus_home), "check", "Councillors voted to build a bridge"], catch_exceptions=False
+    )
+    assert result.exit_code == 0
+    assert "Claim check" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "setup", "expected"),
+    [
+        (["article", "{tmp}/empty.txt"], lambda t: (t / "empty.txt").write_bytes(b""), "empty"),
+        (["article", "{tmp}/bin.dat"], lambda t: (t / "bin.dat").write_bytes(bytes(range(256)) * 16), "binary"),
+        (
+            ["article", "{tmp}/latin.txt"],
+            lambda t: (t / "latin.txt").write_bytes("caf\xe9 cr\xe8me".encode("latin-1")),
+            "not UTF-8",
+        ),
+        (["article", "{tmp}/nope.txt"], None, "does not exist"),
+        (
+            ["article", "{tmp}/huge.txt"],
+            lambda t: (t / "huge.txt").write_bytes(b"The sky is blue. " * 650_000),
+            "limit",
+        ),
+        (["check", ""], None, "empty"),
+        (["check"], None, "CLAIM"),
+        (
+            ["stance", "{tmp}/bad.csv", "-o", "{tmp}/o.csv"],
+            lambda t: (t / "bad.csv").write_text('id,claim\n1,"unterminated\n'),
+            "",
+        ),
+        (["ingest", "--outlets", "{tmp}/bad.toml"], lambda t: (t / "bad.toml").write_text("[outlet\nname="), "TOML"),
+        (
+            ["import", "{tmp}/bad.jsonl"],
+            lambda t: (t / "bad.jsonl").write_text('{"url": "https://x.example/1"}\n'),
+            "text",
+        ),
+        (["import", "{tmp}/notjson.jsonl"], lambda t: (t / "notjson.jsonl").write_text("{nope\n"), "not valid JSON"),
+        (
+            ["--config", "{tmp}/bad-config.toml", "settings"],
+            lambda t: (t / "bad-config.toml").write_text("x = [\n"),
+            "TOML",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(tmp_path: Path, args: list[str], setup, expected: str) -> None:  # type: ignore[no-untyped-def]
+    if setup:
+        setup(tmp_path)
+    result = run_cli(tmp_path / "home", *[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, "an error message is expected"
+    assert expected in result.stderr
+    assert len([line for line in lines if line.startswith("error")]) <= 1
+
+
+def test_bad_import_line_leaves_the_store_untouched(corpus_home: Path, tmp_path: Path) -> None:
+    from corroborate.store import Store
+
+    bad = tmp_path / "mixed.jsonl"
+    bad.write_text(
+        json.dumps({"url": "https://d.example/4", "text": "A fine new document."}) + "\n{broken\n", encoding="utf-8"
+    )
+    with Store(corpus_home / "corroborate.db") as store:
+        before = store.document_count()
+    result = run_cli(corpus_home, "import", str(bad))
+    assert result.returncode != 0 and ":2:" in result.stderr
+    with Store(corpus_home / "corroborate.db") as store:
+        assert store.document_count() == before
+        assert store.integrity_check() == []

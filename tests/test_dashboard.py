@@ -1,0 +1,153 @@
+"""The dashboard shows a check: a real `prefect server start`, the check flows run against it, and
+headless Chromium renders the flow run's page (the Prefect UI is a single-page app, so only a real
+browser shows what a user sees). With CORROBORATE_UPDATE_SCREENSHOT=1 it also refreshes docs/dashboard.png.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # flows/ is a folder of the checkout, not an installed package
+    sys.path.insert(0, str(ROOT))
+
+from conftest import make_loopback_settings  # noqa: E402
+from newssite import NewsSite  # noqa: E402
+
+pytestmark = [pytest.mark.flow, pytest.mark.slow]
+SERVER_START_TIMEOUT_S = 180  # a cold first start migrates a fresh database; slow on a busy 2-core box
+SCREENSHOT = ROOT / "docs" / "dashboard.png"
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Prefect server on a free loopback port; yields its UI base URL."""
+    from flows.common import flow_settings
+    from flows.serve import server_env_vars
+
+    port = _free_port()
+    home = tmp_path_factory.mktemp("prefect-server")
+    env = {**os.environ, **server_env_vars(flow_settings(str(home)), "127.0.0.1", port)}
+    env.pop("PREFECT_API_URL", None)
+    log = (home / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                tail = (home / "server.log").read_text()[-2000:]
+                pytest.fail(f"prefect server exited with {proc.returncode}: {tail}")
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"prefect server not up after {SERVER_START_TIMEOUT_S} s")
+            time.sleep(1)
+        yield base
+    finally:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=10)  # send the runs' last logs before their server goes away
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _render(chromium: str, url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={profile}", "--virtual-time-budget=15000", *extra, url]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
+
+
+def test_check_shows_up_in_the_dashboard(prefect_server: str, news_site: NewsSite,
+                                         tmp_path_factory: pytest.TempPathFactory) -> None:
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("chromium not installed (apt-get install -y chromium) - the dashboard cannot be rendered")
+    from prefect.settings import temporary_settings
+
+    from corroborate.store import Store
+    from flows.check import check_claim_flow, claim_key
+    from flows.common import prefect_env
+    from flows.ingest import run_ingest
+
+    # a small corpus: the RSS feed's 60 pages
+    home = tmp_path_factory.mktemp("dash-home")
+    outlets = home / "rss-only.toml"
+    toml = news_site.outlets_toml()
+    toml = toml.replace(toml[toml.index("feeds = "):toml.index("fictional")],
+                        f'feeds = ["{news_site.feed_urls[0]}"]\nsitemaps = []\n')
+    outlets.write_text(toml, encoding="utf-8")
+    settings = make_loopback_settings(home)
+    with temporary_settings(updates={"api.url": f"{prefect_server}/api"}):
+        summary = run_ingest(settings, str(outlets))
+        assert summary["index"]["documents"] > 10
+        with Store(settings.store_path) as store:
+            first = next(iter(store.passages(store.passage_ids()[:1].tolist()).values()))
+            doc = store.documents([first.document_id])[first.document_id]
+        # short, so the screenshot shows the status column beside it
+        claim = next(s.strip() for s in re.split(r"(?<=[.!?])\s+", doc.text) if 50 <= len(s.strip()) <= 110)
+        with prefect_env(settings):
+            state = check_claim_flow(claim, str(home), return_state=True)
+    data = state.result()
+    run_id = state.state_details.flow_run_id
+    status = data["status"]
+    assert status in {"corroborated", "contradicted", "unmatched"}
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterType, FlowRunFilter, FlowRunFilterId
+
+    with temporary_settings(updates={"api.url": f"{prefect_server}/api"}), get_client(sync_client=True) as client:
+        (table,) = client.read_artifacts(artifact_filter=ArtifactFilter(type=ArtifactFilterType(any_=["table"])),
+                                         flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+    assert table.key == f"check-{claim_key(claim)}"
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    run_page = _render(chromium, f"{prefect_server}/runs/flow-run/{run_id}", profile, "--dump-dom")
+    assert run_page.returncode == 0, run_page.stderr[-2000:]
+    assert "check-claim: " + claim[:30] in html.unescape(run_page.stdout), "the run is on the dashboard"
+    # the table itself renders on the artifact's page (the run page lists artifacts as cards)
+    page = f"{prefect_server}/artifacts/artifact/{table.id}"
+    dom = _render(chromium, page, profile, "--dump-dom")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    text = html.unescape(dom.stdout)
+    assert claim[:40] in text, "the claim of the artifact table is in the rendered page"
+    assert status in text
+    # the README's picture is refreshed only on request, so a test run leaves the work tree clean
+    update = os.environ.get("CORROBORATE_UPDATE_SCREENSHOT")
+    target = SCREENSHOT if update else tmp_path_factory.mktemp("shot") / "dashboard.png"
+    shot = _render(chromium, page, profile, f"--screenshot={target}", "--window-size=1400,1000")
+    assert shot.returncode == 0 and target.stat().st_size > 10_000

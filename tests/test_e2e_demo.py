@@ -1,0 +1,114 @@
+"""End to end, as a user runs it: serve the demo site and the real-page site, `corroborate ingest`
+(the Prefect flow, ephemeral server), then `corroborate article` on the demo article; the statuses
+must be those the demo corpus was written to produce (corroborate/data/demo/expected.json).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from newssite import NewsSite
+
+from corroborate.demosite import DemoSite, demo_expected
+from corroborate.report import report_schema
+
+DEMO = Path(__file__).resolve().parents[1] / "corroborate" / "data" / "demo"
+
+
+def _run(home: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORROBORATE_", "PREFECT_"))}
+    env.update({"CORROBORATE_HOME": str(home), "CORROBORATE_ALLOW_PRIVATE": "1", "CORROBORATE_PER_HOST_DELAY_S": "0",
+                "CORROBORATE_PER_HOST_CONCURRENCY": "4", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "DO_NOT_TRACK": "1"})
+    return subprocess.run([sys.executable, "-m", "corroborate.cli", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory, news_site: NewsSite) -> Iterator[Path]:
+    home = tmp_path_factory.mktemp("demo-home")
+    with DemoSite(port=0) as site:
+        outlets = home / "outlets.toml"
+        # the demo outlets plus the loopback site of 181 real pages: realistic noise around the demo stories
+        outlets.write_text(site.outlets_toml + "\n" + news_site.outlets_toml(), encoding="utf-8")
+        result = _run(home, "ingest", "--outlets", str(outlets))
+        assert result.returncode == 0, result.stderr[-3000:]
+        again = _run(home, "ingest", "--outlets", str(outlets))
+        assert again.returncode == 0, again.stderr[-3000:]
+        (home / "second-run.txt").write_text(again.stdout, encoding="utf-8")
+    yield home
+
+
+@pytest.fixture(scope="module")
+def report(demo_home: Path) -> dict[str, Any]:
+    result = _run(demo_home, "article", str(DEMO / "article.txt"), "--outlet", "The Port Amsel Courier", "--json")
+    assert result.returncode == 0, result.stderr[-3000:]
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_second_ingest_adds_nothing(demo_home: Path) -> None:
+    lines = (demo_home / "second-run.txt").read_text(encoding="utf-8").splitlines()
+    # summary rows end in: discovered fetched new unchanged skipped failed
+    tails = [line.split()[-6:] for line in lines if len(line.split()) >= 7]
+    rows = [t for t in tails if all(x.isdigit() for x in t)]
+    assert len(rows) >= 9, lines  # 8 demo outlets + the loopback site
+    assert all(row[2] == "0" for row in rows), lines
+    assert sum(int(row[0]) for row in rows) > 0
+
+
+def test_report_matches_schema(report: dict[str, Any]) -> None:
+    jsonschema.validate(report, report_schema())
+
+
+def _entry(report: dict[str, Any], text: str) -> dict[str, Any]:
+    found = [c for c in report["claims"] if text in c["text"]]
+    assert len(found) == 1, f"sentence not found once: {text}"
+    return found[0]
+
+
+@pytest.mark.parametrize("expected", demo_expected()["claims"], ids=lambda c: c["key"])
+def test_intended_statuses(report: dict[str, Any], expected: dict[str, Any]) -> None:
+    got = _entry(report, expected["text"])
+    assert got["is_claim"] == expected["is_claim"], got
+    assert got["status"] == expected["status"], json.dumps(got, indent=1)[:3000]
+    assert set(expected["flags"]) <= set(got["flags"])
+    if expected.get("attribution"):
+        assert got["attribution"]["kind"] == expected["attribution"]
+
+
+def test_syndicated_copy_counts_once(report: dict[str, Any]) -> None:
+    got = _entry(report, "approved a 48 million crown expansion")
+    outlets_per_voice = [set(v["outlets"]) for v in got["voices_for"]]
+    wire = [v for v in outlets_per_voice if "Meridian Wire" in v or "Veloria Daily Ledger" in v]
+    assert len(wire) == 1, outlets_per_voice  # the wire story and its reprint are one voice
+    assert all("The Port Amsel Courier" not in v for v in outlets_per_voice)  # never corroborates itself
+
+
+def test_state_media_is_flagged(report: dict[str, Any]) -> None:
+    got = _entry(report, "freight railway")
+    assert all(v["state_media"] for v in got["voices_for"])
+    assert "state_media_only" in got["flags"]
+
+
+def test_markdown_and_table(demo_home: Path) -> None:
+    md = _run(demo_home, "article", str(DEMO / "article.txt"), "--outlet", "The Port Amsel Courier", "--markdown")
+    assert md.returncode == 0 and md.stdout.startswith("# Check:")
+    assert "contradicted" in md.stdout and "“" in md.stdout  # quotes behind the verdicts
+    table = _run(demo_home, "article", str(DEMO / "article.txt"))
+    assert table.returncode == 0 and "corroborated" in table.stdout
+
+
+def test_check_claim_against_the_demo_corpus(demo_home: Path) -> None:
+    res = _run(demo_home, "check", "The city council rejected the Halvik tram line.", "--json")
+    assert res.returncode == 0, res.stderr[-2000:]
+    data = json.loads(res.stdout)
+    assert data["evidence"] and data["evidence"][0]["outlet"] == "The Veloria Observer"

@@ -1,0 +1,189 @@
+"""The ingest flow end to end on the loopback news site, under Prefect's test harness (one per module).
+
+One ingest is shared by the assertions (it embeds ~3,400 passages); the Dask run ingests the same
+site into a second data folder and must store exactly the same passages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # flows/ is a folder of the checkout, not an installed package
+    sys.path.insert(0, str(ROOT))
+
+from conftest import make_loopback_settings  # noqa: E402
+from newssite import NewsSite  # noqa: E402
+
+from corroborate.settings import Settings  # noqa: E402
+from corroborate.store import Store  # noqa: E402
+
+pytestmark = pytest.mark.flow
+EXPECTED_PAGES = 181
+MIN_MEAN_F1 = 0.85
+
+
+@pytest.fixture(scope="module")
+def prefect_harness() -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    # the harness server is a child process: only the environment reaches it (no internet, no telemetry)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        mp.setenv("DO_NOT_TRACK", "1")
+        with prefect_test_harness(server_startup_timeout=180):
+            yield
+
+
+@pytest.fixture(scope="module")
+def outlets_file(news_site: NewsSite, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("outlets") / "loopback-outlets.toml"
+    path.write_text(news_site.outlets_toml(), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def ingested(prefect_harness: None, news_site: NewsSite, outlets_file: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict[str, Any]]:
+    from flows.ingest import run_ingest
+
+    settings = make_loopback_settings(tmp_path_factory.mktemp("home"))
+    news_site.reset_log()
+    summary = run_ingest(settings, str(outlets_file))
+    return settings, summary
+
+
+def _passage_texts(settings: Settings) -> list[tuple[str, int, int, str]]:
+    with Store(settings.store_path) as store:
+        passages = store.passages(store.passage_ids().tolist())
+        return sorted((p.url, p.start, p.end, p.text) for p in passages.values())
+
+
+def test_every_page_stored_once_and_skips_have_reasons(ingested: tuple[Settings, dict[str, Any]]) -> None:
+    settings, summary = ingested
+    (row,) = summary["outlets"]
+    assert row["discovered"] == EXPECTED_PAGES
+    with Store(settings.store_path) as store:
+        docs = store.document_count()
+        log = store.fetch_log()
+    skipped = [r for r in log if r["outcome"] == "skipped"]
+    assert all(r["reason"] for r in skipped), "every skipped page says why"
+    assert row["failed"] == 0
+    assert docs + len(skipped) == EXPECTED_PAGES
+    assert row["new"] == docs
+    assert len({r["url"] for r in log if r["outcome"] == "new"}) == docs
+
+
+def test_extracted_text_matches_ground_truth(ingested: tuple[Settings, dict[str, Any]], news_site: NewsSite) -> None:
+    from corroborate.extract import token_f1
+
+    settings, _ = ingested
+    scores = []
+    with Store(settings.store_path) as store:
+        for sha, url in news_site.pages.items():
+            doc = store.document_by_url(url)
+            scores.append(token_f1(doc.text, news_site.ground_truth[sha]) if doc else 0.0)
+    mean = float(np.mean(scores))
+    print(f"mean token F1 over {len(scores)} pages (skips count 0): {mean:.3f}")
+    assert mean >= MIN_MEAN_F1
+
+
+def test_rerun_is_idempotent_with_conditional_get(ingested: tuple[Settings, dict[str, Any]],
+                                                   news_site: NewsSite, outlets_file: Path) -> None:
+    from flows.ingest import run_ingest
+
+    settings, _ = ingested
+    with Store(settings.store_path) as store:
+        before = (store.document_count(), store.passage_count())
+    news_site.reset_log()
+    summary = run_ingest(settings, str(outlets_file))
+    pages = [r for r in news_site.requests if r.path.startswith("/news/")]
+    assert pages, "the re-run asked again (the stored validators changed the cache key)"
+    assert all(r.headers.get("If-None-Match") for r in pages)
+    assert all(r.status == 304 for r in pages)
+    (row,) = summary["outlets"]
+    assert row["new"] == 0 and row["fetched"] == 0
+    with Store(settings.store_path) as store:
+        assert (store.document_count(), store.passage_count()) == before
+
+    # a third run within the cache expiration is answered from Prefect's task cache: no page requests
+    news_site.reset_log()
+    summary = run_ingest(settings, str(outlets_file))
+    assert not [r for r in news_site.requests if r.path.startswith("/news/")]
+    assert summary["outlets"][0]["new"] == 0
+    with Store(settings.store_path) as store:
+        assert (store.document_count(), store.passage_count()) == before
+
+
+def test_index_matches_store_and_finds_own_sentence(ingested: tuple[Settings, dict[str, Any]]) -> None:
+    from corroborate.embed import load_embedder
+    from corroborate.index import load_index
+
+    settings, summary = ingested
+    loaded = load_index(settings.index_dir)
+    assert loaded is not None
+    index, manifest = loaded
+    with Store(settings.store_path) as store:
+        assert index.count == manifest.count == store.passage_count() == summary["index"]["count"]
+        urls = sorted({p.url for p in store.passages(store.passage_ids().tolist()[::97]).values()})[:5]
+        embedder = load_embedder()
+        for url in urls:
+            doc = store.document_by_url(url)
+            assert doc is not None
+            sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", doc.text) if 80 <= len(s.strip()) <= 400]
+            sentence = max(sentences, key=len)
+            _, ids = index.search(embedder.encode([sentence]), 1)
+            top = store.passages([int(ids[0][0])])[int(ids[0][0])]
+            assert top.url == url, f"{sentence!r} found {top.url}, not its own page {url}"
+
+
+def test_summary_artifacts_exist(ingested: tuple[Settings, dict[str, Any]]) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    _, summary = ingested
+    with get_client(sync_client=True) as client:
+        tables = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-summary-loopback-outlets"])))
+        reports = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-report-loopback-outlets"])))
+    assert tables and reports
+    rows = tables[0].data if isinstance(tables[0].data, list) else json.loads(str(tables[0].data))
+    assert rows[0]["outlet"] == "Loopback News"
+    assert set(rows[0]) == {"outlet", "discovered", "fetched", "new", "unchanged", "skipped", "failed"}
+    assert "Loopback News" in str(reports[0].data)
+
+
+@pytest.mark.slow
+def test_dask_runner_stores_the_same_passages(prefect_harness: None, news_site: NewsSite,
+                                              tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The Dask runner (a LocalCluster of worker processes) gives the same store and index as threads.
+
+    On the RSS feed's pages only (about a third of the site), so two ingests fit in CI's time.
+    """
+    from flows.ingest import run_ingest
+
+    rss_only = tmp_path_factory.mktemp("rss") / "rss-outlets.toml"
+    toml = news_site.outlets_toml()
+    rss = next(u for u in news_site.feed_urls if u.endswith("rss.xml"))
+    toml = "\n".join(
+        f'feeds = ["{rss}"]' if line.startswith("feeds =") else "sitemaps = []" if line.startswith("sitemaps =")
+        else line for line in toml.splitlines()
+    )
+    rss_only.write_text(toml + "\n", encoding="utf-8")
+    thread_settings = make_loopback_settings(tmp_path_factory.mktemp("thread-home"))
+    dask_settings = make_loopback_settings(tmp_path_factory.mktemp("dask-home"), task_runner="dask")
+    thread_summary = run_ingest(thread_settings, str(rss_only))
+    dask_summary = run_ingest(dask_settings, str(rss_only))
+    assert 0 < thread_summary["index"]["documents"] < EXPECTED_PAGES
+    assert dask_summary["index"]["documents"] == thread_summary["index"]["documents"]
+    assert dask_summary["index"]["count"] == thread_summary["index"]["count"]
+    assert _passage_texts(dask_settings) == _passage_texts(thread_settings)

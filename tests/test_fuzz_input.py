@@ -1,0 +1,210 @@
+"""Bad user input gets one clear line and a non-zero exit; the parsers survive fuzzed input.
+
+tests/test_cli.py covers a first set of bad inputs; these are the rest (import, stance, check
+--file, ingest --since/--outlets, settings, --config, index status on a corrupt store). Each runs
+the real ``corroborate`` process, because a traceback is what a user would see, not CliRunner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from corroborate.errors import ConfigError, ExtractionError
+
+REPO = Path(__file__).resolve().parents[1]
+LATIN1 = "Caf\xe9 cr\xe8me, na\xefve fa\xe7ade.".encode("latin-1")
+BINARY = bytes(range(256)) * 64
+
+Setup = Callable[[Path], object]
+
+
+def _write(name: str, data: bytes | str) -> Setup:
+    def setup(tmp: Path) -> None:
+        path = tmp / name
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+    return setup
+
+
+def _outlet(**fields: object) -> str:
+    base: dict[str, object] = {"name": "X", "domains": ["x.example"], "country": "GB", "language": "en",
+                               "owner": "X Ltd", "kind": "digital"}
+    base.update(fields)
+    lines = [f"{k} = {json.dumps(v)}" for k, v in base.items()]
+    return "[[outlet]]\n" + "\n".join(lines) + "\n"
+
+
+def _corrupt_store(tmp: Path) -> None:
+    home = tmp / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "corroborate.db").write_bytes(b"this is not SQLite" * 512)
+
+
+def _store_is_folder(tmp: Path) -> None:
+    (tmp / "home" / "corroborate.db").mkdir(parents=True)
+
+
+CASES: list[tuple[str, list[str], Setup | None, dict[str, str], str]] = [
+    # (id, argv, setup, extra env, expected fragment of the error line)
+    ("import-empty", ["import", "{tmp}/e.jsonl"], _write("e.jsonl", b""), {}, "no records"),
+    ("import-blank-lines", ["import", "{tmp}/e.jsonl"], _write("e.jsonl", "\n \n\t\n"), {}, "no records"),
+    ("import-binary", ["import", "{tmp}/b.jsonl"], _write("b.jsonl", BINARY), {}, "b.jsonl:1"),
+    ("import-latin1", ["import", "{tmp}/l.jsonl"],
+     _write("l.jsonl", b'{"url": "https://x.example/1", "text": "' + LATIN1 + b'"}\n'), {}, "not UTF-8"),
+    ("import-array", ["import", "{tmp}/a.jsonl"], _write("a.jsonl", "[1, 2]\n"), {}, "JSON object"),
+    ("import-bad-date", ["import", "{tmp}/d.jsonl"],
+     _write("d.jsonl", json.dumps({"url": "https://x.example/1", "text": "Words.", "published": "yesterday"}) + "\n"),
+     {}, "not an ISO 8601 date"),
+    ("import-bad-url", ["import", "{tmp}/u.jsonl"],
+     _write("u.jsonl", json.dumps({"url": "javascript:alert(1)", "text": "Words."}) + "\n"), {}, "http(s) URL"),
+    ("import-bad-outlet", ["import", "{tmp}/o.jsonl"],
+     _write("o.jsonl", json.dumps({"url": "https://x.example/1", "text": "Words.", "outlet": 7}) + "\n"), {},
+     "'outlet' must be"),
+    ("import-huge-line", ["import", "{tmp}/h.jsonl"], _write("h.jsonl", b"{" + b"a" * 20_000_000 + b"\n"), {},
+     "not valid JSON"),
+    ("import-missing", ["import", "{tmp}/nope.jsonl"], None, {}, "does not exist"),
+    ("import-folder", ["import", "{tmp}"], None, {}, "not a file"),
+    ("stance-empty", ["stance", "{tmp}/s.csv", "-o", "{tmp}/o.csv"], _write("s.csv", b""), {}, "empty"),
+    ("stance-binary", ["stance", "{tmp}/s.csv", "-o", "{tmp}/o.csv"], _write("s.csv", BINARY), {}, "binary"),
+    ("stance-latin1", ["stance", "{tmp}/s.csv", "-o", "{tmp}/o.csv"],
+     _write("s.csv", b"id,claim,evidence\n1," + LATIN1 + b",x\n"), {}, "not UTF-8"),
+    ("stance-columns", ["stance", "{tmp}/s.csv", "-o", "{tmp}/o.csv"], _write("s.csv", "id,text\n1,hello\n"), {},
+     "lacks column"),
+    ("stance-missing", ["stance", "{tmp}/nope.csv", "-o", "{tmp}/o.csv"], None, {}, "does not exist"),
+    ("check-file-binary", ["check", "--file", "{tmp}/c.txt"], _write("c.txt", BINARY), {}, "binary"),
+    ("check-file-empty", ["check", "--file", "{tmp}/c.txt"], _write("c.txt", "\n\n"), {}, "empty"),
+    ("check-file-latin1", ["check", "--file", "{tmp}/c.txt"], _write("c.txt", LATIN1), {}, "not UTF-8"),
+    ("check-file-missing", ["check", "--file", "{tmp}/nope.txt"], None, {}, "does not exist"),
+    ("check-claim-and-file", ["check", "x", "--file", "{tmp}/c.txt"], _write("c.txt", "A claim.\n"), {}, "one of"),
+    ("ingest-since-words", ["ingest", "--since", "last tuesday", "--outlets", "{tmp}/o.toml"],
+     _write("o.toml", _outlet()), {}, "not a date"),
+    ("ingest-since-month13", ["ingest", "--since", "2024-13-01", "--outlets", "{tmp}/o.toml"],
+     _write("o.toml", _outlet()), {}, "not a date"),
+    ("ingest-outlets-missing", ["ingest", "--outlets", "{tmp}/nope.toml"], None, {}, "nope.toml"),
+    ("ingest-outlets-binary", ["ingest", "--outlets", "{tmp}/b.toml"], _write("b.toml", BINARY), {}, "b.toml"),
+    ("ingest-outlets-unknown-field", ["ingest", "--outlets", "{tmp}/o.toml"], _write("o.toml", _outlet(colour="red")),
+     {}, "unknown field 'colour'"),
+    ("ingest-outlets-bad-kind", ["ingest", "--outlets", "{tmp}/o.toml"], _write("o.toml", _outlet(kind="tabloid")),
+     {}, "field 'kind'"),
+    ("ingest-outlets-feed-scheme", ["ingest", "--outlets", "{tmp}/o.toml"],
+     _write("o.toml", _outlet(feeds=["file:///etc/passwd"])), {}, "http(s) URLs"),
+    ("settings-env-type", ["settings"], None, {"CORROBORATE_TIMEOUT_S": "soon"}, "CORROBORATE_TIMEOUT_S"),
+    ("settings-env-range", ["settings"], None, {"CORROBORATE_PER_HOST_CONCURRENCY": "0"}, "must be > 0"),
+    ("settings-env-bool", ["settings"], None, {"CORROBORATE_ALLOW_PRIVATE": "maybe"}, "allow_private"),
+    ("config-missing", ["--config", "{tmp}/nope.toml", "settings"], None, {}, "does not exist"),
+    ("config-binary", ["--config", "{tmp}/c.toml", "settings"], _write("c.toml", BINARY), {}, "c.toml"),
+    ("config-unknown", ["--config", "{tmp}/c.toml", "settings"], _write("c.toml", "colour = 'red'\n"), {},
+     "unknown setting 'colour'"),
+    ("config-wrong-type", ["--config", "{tmp}/c.toml", "settings"], _write("c.toml", "max_bytes = 'lots'\n"), {},
+     "max_bytes"),
+    ("index-status-corrupt-store", ["index", "status"], _corrupt_store, {}, "corroborate.db"),
+    ("index-status-store-is-folder", ["index", "status"], _store_is_folder, {}, "corroborate.db"),
+    ("eval-missing-data", ["eval", "fnc1", "--data", "{tmp}/nope"], None, {}, "nope"),
+]
+
+
+@pytest.mark.parametrize(("args", "setup", "env", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_one_line_non_zero(
+    tmp_path: Path, args: list[str], setup: Setup | None, env: dict[str, str], expected: str
+) -> None:
+    if setup:
+        setup(tmp_path)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_")}
+    full_env.update(CORROBORATE_HOME=str(tmp_path / "home"), **env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "corroborate.cli", *[a.replace("{tmp}", str(tmp_path)) for a in args]],
+        cwd=REPO, env=full_env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode != 0, proc.stdout[-500:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line, got: {lines[:10]}"
+    assert expected in lines[0], lines[0]
+    assert "unexpected" not in lines[0], f"an unexpected exception reached the user: {lines[0]}"
+    assert len(lines[0]) < 1000, "the error line quotes too much of the input"
+
+
+# -- fuzzing the parsers (bounded) --------------------------------------------------------------------
+
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+_xml_pieces = st.sampled_from([
+    "<rss>", "</rss>", "<channel>", "</channel>", "<item>", "</item>", "<link>", "</link>", "<feed>", "</feed>",
+    '<feed xmlns="http://www.w3.org/2005/Atom">', "<entry>", "</entry>", '<link href="', '"/>', "<title>", "</title>",
+    "<pubDate>", "</pubDate>", "<urlset>", "</urlset>", "<url>", "</url>", "<loc>", "</loc>", "<sitemapindex>",
+    "<sitemap>", "</sitemap>", "<lastmod>", "</lastmod>", "http://x.example/a", "https://x.example/b?q=1&amp;r=2",
+    "/relative", "javascript:alert(1)", "Mon, 01 Jan 2024 00:00:00 GMT", "2024-02-30T25:61:00Z", "&amp;", "&bogus;",
+    "<![CDATA[", "]]>", "<!-- c -->", '<?xml version="1.0"?>', "<!DOCTYPE x [<!ENTITY a 'b'>]>", "&a;", "\x00",
+    "\ufeff", " ", "\n", "é", "{", "}", '"items": [', '{"url": "http://x.example/j"}', "]",
+])
+_xmlish = st.lists(_xml_pieces, max_size=40).map("".join)
+
+
+def _check_candidates(cands: list[object]) -> None:
+    for c in cands:
+        url = getattr(c, "url")  # noqa: B009 - Candidate, typed loosely for the fuzz helper
+        assert url.startswith(("http://", "https://")), url
+
+
+@FUZZ
+@given(text=st.one_of(_xmlish, st.text(max_size=400)))
+def test_parse_feed_only_raises_extraction_error(text: str) -> None:
+    from corroborate.discover import parse_feed
+
+    try:
+        cands = parse_feed(text, "http://x.example/feed.xml", "X")
+    except ExtractionError:
+        return
+    _check_candidates(list(cands))
+
+
+@FUZZ
+@given(text=st.one_of(_xmlish, st.text(max_size=400)))
+def test_parse_sitemap_only_raises_extraction_error(text: str) -> None:
+    from corroborate.discover import parse_sitemap
+
+    try:
+        cands, children = parse_sitemap(text, "http://x.example/sitemap.xml", "X")
+    except ExtractionError:
+        return
+    _check_candidates(list(cands))
+    assert all(c.startswith(("http://", "https://")) for c in children)
+
+
+_prose = st.lists(
+    st.sampled_from([
+        "The minister said on Tuesday that taxes would rise.", "“We will not resign,” she told Reuters.",
+        "According to TASS, 40 people died.", "Officials may have known.", "Mr. Smith", "U.S.", "e.g.", "...",
+        "\n\n", "  ", "!", "?", "«", "»", "“", "”", "'", '"', "(", ")", "—", "•", "\t", "1.", "2024-03-01",
+        "ﬁ", "é", "\u200b", "\u2028", "\x00", "🙂", "A" * 300, "word " * 80,
+    ]),
+    max_size=30,
+).map(" ".join)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(_prose, st.text(max_size=300)))
+def test_split_claims_offsets_hold_on_any_text(text: str) -> None:
+    from corroborate.claims import split_claims
+
+    try:
+        sentences = split_claims(text)
+    except ConfigError:
+        assert not text.strip()
+        return
+    last = 0
+    for i, s in enumerate(sentences):
+        assert s.index == i
+        assert last <= s.start < s.end <= len(text)
+        assert text[s.start : s.end] == s.text
+        assert s.is_claim or s.reason
+        last = s.end
