@@ -222,11 +222,17 @@ class Store:
             raise StoreError(
                 f"store {self.path} has schema {version}, newer than this corroborate ({SCHEMA_VERSION}); upgrade"
             )
-        for number in range(version, SCHEMA_VERSION):
+        while version < SCHEMA_VERSION:
             with self.transaction() as conn:
-                for statement in _split_sql(MIGRATIONS[number]):
+                # Another process may have migrated while we waited for the write lock: re-read the
+                # version under BEGIN IMMEDIATE so each step runs exactly once.
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                if version >= SCHEMA_VERSION:
+                    break
+                for statement in _split_sql(MIGRATIONS[version]):
                     conn.execute(statement)
-                conn.execute(f"PRAGMA user_version={number + 1}")
+                version += 1
+                conn.execute(f"PRAGMA user_version={version}")
 
     def integrity_check(self) -> list[str]:
         """Problems found ([] when healthy): SQLite's own check plus the store's invariants."""

@@ -74,6 +74,31 @@ def test_schema_newer_than_code_is_refused(settings: Settings) -> None:
         Store(settings.store_path)
 
 
+def _open_store(path: str) -> int:
+    from corroborate.store import SCHEMA_VERSION
+
+    with Store(Path(path)) as store:
+        assert store.generation() >= 0
+    return SCHEMA_VERSION
+
+
+def test_many_processes_create_one_store_at_once(tmp_path: Path) -> None:
+    """A fresh store opened by several processes at the same moment migrates exactly once (CI caught
+    "table meta already exists" when two ingests started together)."""
+    import multiprocessing
+    import sqlite3
+
+    for attempt in range(5):
+        path = tmp_path / f"race{attempt}" / "corroborate.db"
+        with multiprocessing.get_context("spawn").Pool(6) as pool:
+            versions = pool.map(_open_store, [str(path)] * 6)
+        conn = sqlite3.connect(path)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == versions[0]
+        conn.close()
+        with Store(path) as store:
+            assert store.integrity_check() == []
+
+
 def test_not_a_database(settings: Settings) -> None:
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.store_path.write_bytes(b"this is not sqlite" * 100)
