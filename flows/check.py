@@ -1,8 +1,10 @@
 """The check flows: one article, or one claim, against the stored corpus; the result as dashboard artifacts.
 
-The :class:`Checker` (store, index, embedder, stance model) is cached per process and data folder,
-so a served deployment loads its models once and answers each run in about the time of the check
-itself. It is reopened when an ingest has moved the store on since it was loaded.
+``corroborate serve`` runs each flow run in a new process, so the check tasks first ask the warm
+checker service that the serving process keeps (:mod:`corroborate.service`): the models stay loaded
+between runs. Without one (``python flows/check.py``, a worker elsewhere, a service that went away)
+the :class:`Checker` (store, index, embedder, stance model) is loaded in this process and cached per
+data folder. Either is reopened when an ingest has moved the store on since it was loaded.
 
     python flows/check.py article FILE_OR_URL
     python flows/check.py claim "TEXT"
@@ -27,31 +29,32 @@ from prefect.runtime import flow_run
 
 from corroborate.check import Article, ArticleReport, Checker, ClaimResult, read_article
 from corroborate.report import table_rows, to_markdown
+from corroborate.service import ServiceClient, ServiceUnavailable, WarmChecker, connect_service
 from corroborate.settings import Settings
 from flows.common import flow_settings, prefect_env, slug
 
 RUN_NAME_CLAIM_CHARS = 60
 
-_CHECKERS: dict[Path, tuple[int, Checker]] = {}
+_CHECKERS: dict[Path, WarmChecker] = {}
 _CHECKERS_LOCK = threading.Lock()
 
 
 def get_checker(settings: Settings) -> Checker:
     """The process's Checker for this data folder; reopened when the store's generation moved on."""
-    from corroborate.store import Store
-
     home = settings.home.resolve()
-    with Store(settings.store_path) as store:
-        generation = store.generation()
     with _CHECKERS_LOCK:
-        cached = _CHECKERS.get(home)
-        if cached is not None and cached[0] == generation:
-            return cached[1]
-        if cached is not None:
-            cached[1].close()
-        checker = Checker.open(settings, log=_log)
-        _CHECKERS[home] = (generation, checker)
-        return checker
+        warm = _CHECKERS.get(home)
+        if warm is None:
+            warm = _CHECKERS[home] = WarmChecker(settings, log=_log)
+    return warm.get()
+
+
+def warm_service(settings: Settings) -> ServiceClient | None:
+    """The checker service of ``corroborate serve`` for this data folder, if one answers."""
+    service = connect_service(settings, log=_log)
+    if service is not None:
+        _log(f"using the warm checker service at {service.address}")
+    return service
 
 
 def _log(message: str) -> None:
@@ -71,11 +74,23 @@ def read_article_task(source: str, settings: Settings) -> Article:
 
 @task(name="check-article", cache_policy=NO_CACHE, timeout_seconds=1800)
 def check_article_task(article: Article, settings: Settings) -> ArticleReport:
+    service = warm_service(settings)
+    if service is not None:
+        try:
+            return service.check_article(article)
+        except ServiceUnavailable as exc:  # it went away mid-check: check here instead
+            _log(f"{exc}; checking in this process")
     return get_checker(settings).check_article(article)
 
 
 @task(name="check-claim", cache_policy=NO_CACHE, timeout_seconds=600)
 def check_claim_task(claim: str, settings: Settings) -> ClaimResult:
+    service = warm_service(settings)
+    if service is not None:
+        try:
+            return service.check_claim(claim)
+        except ServiceUnavailable as exc:  # it went away mid-check: check here instead
+            _log(f"{exc}; checking in this process")
     return get_checker(settings).check_claim(claim)
 
 

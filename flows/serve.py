@@ -9,6 +9,9 @@ runs until interrupted:
 - ``check-article``   on demand, parameter ``source`` (a file path or URL)
 - ``check-claim``     on demand, parameter ``claim``
 
+Prefect starts every flow run in a new process, so the serving process also keeps a warm checker
+service (:mod:`corroborate.service`): the check runs ask it and the models stay loaded between runs.
+
 ``prefect.yaml`` declares the same deployments for a process work pool (``prefect worker start
 --pool corroborate``) when flows should run on other machines.
 """
@@ -19,6 +22,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -100,11 +104,33 @@ def main(settings: Settings) -> None:
         raise ConfigError(f"no Prefect server at {url}; start one with `corroborate server` (or set PREFECT_API_URL)")
     from prefect.settings import temporary_settings
 
-    with prefect_env(settings), temporary_settings(updates={"api.url": url}):
+    with prefect_env(settings), temporary_settings(updates={"api.url": url}), _checker_service(settings):
         os.environ["PREFECT_API_URL"] = url  # flow runs are child processes: they read the environment
         names = ", ".join(d.name for d in deployments(settings))
         print(f"serving {names} against {url} (dashboard: {url.removesuffix('/api')})", flush=True)
         serve(*deployments(settings), print_starting_message=False)
+
+
+@contextlib.contextmanager
+def _checker_service(settings: Settings) -> Iterator[None]:
+    """The warm checker the check runs ask (models load in the background, so the first run is warm too)."""
+    from corroborate.service import CheckerService
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    service = CheckerService(settings, log=log)
+    try:
+        service.start()
+    except ConfigError as exc:  # another `corroborate serve` of this data folder: its service answers the runs
+        log(f"{exc}; the check runs will use it")
+        yield
+        return
+    log(f"checker service at {service.address} (loading the models)")
+    try:
+        yield
+    finally:
+        service.close()
 
 
 def start_server(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
