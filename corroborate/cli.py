@@ -315,12 +315,14 @@ def eval_() -> None:
 @click.option("--data", type=click.Path(path_type=Path), required=True, help="Folder with fnc1/ (or the fnc1 folder).")
 @click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
 @click.option("--limit", type=click.IntRange(1), help="Use only the first N pairs (quick runs).")
-def eval_fnc1(data: Path, folds: int, limit: int | None) -> None:
-    """Cross-validated FNC-1 score (folds grouped by Body ID), accuracy and per-class F1."""
+@click.option("--group-by", "grouping", type=click.Choice(["body", "topic"]), default="body", show_default=True,
+              help="Keep each body (or each whole story: its bodies and related headlines) on one side of a split.")
+def eval_fnc1(data: Path, folds: int, limit: int | None, grouping: str) -> None:
+    """Cross-validated FNC-1 score (folds grouped by Body ID or by topic), accuracy and per-class F1."""
     from corroborate.evaluate import evaluate_fnc1
 
     with progress("eval") as tick:
-        result = evaluate_fnc1(data, folds=folds, progress=tick, limit=limit)
+        result = evaluate_fnc1(data, folds=folds, progress=tick, limit=limit, grouping=grouping)
     click.echo(result.to_markdown())
 
 

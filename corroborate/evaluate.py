@@ -21,15 +21,41 @@ from corroborate.train_stance import (
     LABELS,
     FncData,
     combine,
+    fit_projections,
     fit_stages,
     fit_tfidf,
     load_fnc1,
     load_snli,
+    project,
     train_nli_head,
 )
 
 Progress = Callable[[int, int], None]
 RELATED = frozenset({"agree", "disagree", "discuss"})
+GROUPINGS = ("body", "topic")
+
+
+def topic_groups(data: FncData) -> list[int]:
+    """A topic id per pair: bodies and headlines joined by their *related* pairs (one FNC-1 claim each).
+
+    Body folds keep a body out of training, but the same headline (and other bodies on the same
+    story) may be in it; topic folds keep the whole story out, as a test set of new claims would.
+    """
+    parent: dict[tuple[str, object], tuple[str, object]] = {}
+
+    def find(node: tuple[str, object]) -> tuple[str, object]:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for claim, body_id, label in zip(data.claims, data.body_ids, data.labels, strict=True):
+        body = find(("body", body_id))
+        if label != "unrelated":
+            parent[find(("claim", claim))] = body
+    roots: dict[tuple[str, object], int] = {}
+    return [roots.setdefault(find(("body", b)), len(roots)) for b in data.body_ids]
 
 
 def fnc_score(gold: Sequence[str], pred: Sequence[str]) -> float:
@@ -57,10 +83,12 @@ class EvalReport:
     folds: int
     n: int
     labels: list[str] = field(default_factory=lambda: list(LABELS))
+    grouping: str = "body"
 
     def to_markdown(self) -> str:
         lines = [
-            f"Grouped {self.folds}-fold cross-validation by Body ID over {self.n:,} FNC-1 train pairs.",
+            f"Grouped {self.folds}-fold cross-validation by "
+            f"{'Body ID' if self.grouping == 'body' else 'topic (story)'} over {self.n:,} FNC-1 train pairs.",
             "",
             "| metric | value |",
             "|---|---|",
@@ -84,7 +112,7 @@ class EvalReport:
         return "\n".join(lines) + "\n"
 
 
-def report(gold: Sequence[str], pred: Sequence[str], folds: int) -> EvalReport:
+def report(gold: Sequence[str], pred: Sequence[str], folds: int, grouping: str = "body") -> EvalReport:
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     labels = list(LABELS)
@@ -101,6 +129,7 @@ def report(gold: Sequence[str], pred: Sequence[str], folds: int) -> EvalReport:
         confusion=confusion_matrix(gold, pred, labels=labels).tolist(),
         folds=folds,
         n=len(gold),
+        grouping=grouping,
     )
 
 
@@ -111,12 +140,16 @@ def cross_val_proba(
     limit: int | None = None,
     embedder: Embedder | None = None,
     nli_head: Any | None = None,
+    grouping: str = "body",
 ) -> tuple[FncData, npt.NDArray[np.float64]]:
-    """Out-of-fold stance probabilities (columns in LABELS order) of the shipped recipe, grouped by Body ID."""
+    """Out-of-fold stance probabilities (columns in LABELS order) of the shipped recipe, grouped by Body ID
+    (``grouping="body"``) or by story (``"topic"``, see :func:`topic_groups`)."""
     from sklearn.model_selection import GroupKFold
 
-    from corroborate.stance_features import TFIDF_COLUMNS, base_matrix, prepare, tfidf_columns
+    from corroborate.stance_features import TFIDF_COLUMNS, base_matrix, embedding_blocks, prepare, tfidf_columns
 
+    if grouping not in GROUPINGS:
+        raise ConfigError(f"grouping must be one of {', '.join(GROUPINGS)}, got {grouping!r}")
     if folds < 2:
         raise ConfigError(f"cross-validation needs at least 2 folds, got {folds}")
     emb = embedder or load_embedder()
@@ -129,15 +162,20 @@ def cross_val_proba(
     prep = prepare(data.pairs, emb)
     # Only the TF-IDF columns depend on the training fold; the rest is computed once for all folds.
     base, _ = base_matrix(prep, nli_head)
+    blocks = embedding_blocks(prep)
     y = np.asarray(data.labels)
     out = np.zeros((len(y), len(LABELS)), dtype=np.float64)
+    groups = data.body_ids if grouping == "body" else topic_groups(data)
+    if len(set(groups)) < folds:
+        raise ConfigError(f"only {len(set(groups))} {grouping} groups, fewer than {folds} folds")
     splitter = GroupKFold(n_splits=folds)
-    for k, (train_rows, test_rows) in enumerate(splitter.split(base, groups=data.body_ids)):
+    for k, (train_rows, test_rows) in enumerate(splitter.split(base, groups=groups)):
         tfidf = fit_tfidf([*(data.claims[i] for i in train_rows), *(data.bodies[i] for i in train_rows)])
         x = base.copy()
         x[:, TFIDF_COLUMNS] = tfidf_columns(prep, tfidf)
-        stage1, stage2 = fit_stages(x[train_rows], y[train_rows].tolist())
-        out[test_rows] = combine(stage1, stage2, x[test_rows])
+        extra = project(blocks, fit_projections(blocks, train_rows))
+        stage1, stage2 = fit_stages(x[train_rows], y[train_rows].tolist(), extra[train_rows])
+        out[test_rows] = combine(stage1, stage2, x[test_rows], extra[test_rows])
         if progress is not None:
             progress(k + 1, folds)
     return data, out
@@ -150,8 +188,9 @@ def evaluate_fnc1(
     limit: int | None = None,
     embedder: Embedder | None = None,
     nli_head: Any | None = None,
+    grouping: str = "body",
 ) -> EvalReport:
     """Grouped CV of the shipped recipe on FNC-1 train; ``progress(done, total)`` counts folds after embedding."""
-    data, proba = cross_val_proba(data_dir, folds, progress, limit, embedder, nli_head)
+    data, proba = cross_val_proba(data_dir, folds, progress, limit, embedder, nli_head, grouping)
     pred = [LABELS[int(np.argmax(p))] for p in proba]
-    return report(data.labels, pred, folds)
+    return report(data.labels, pred, folds, grouping)

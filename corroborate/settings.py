@@ -97,14 +97,14 @@ class Settings:
 
     # stance and verdict
     stance_model: Path | None = _f(None, "Trained stance model file; empty = the bundled one.")
-    stance_min_confidence: float = _f(0.5, "A stance below this probability does not count as a voice.")
+    stance_min_confidence: float = _f(0.45, "A stance below this probability does not count as a voice.")
     min_quote_similarity: float = _f(
         0.55, "An evidence sentence less similar than this to the claim only discusses it (never a voice)."
     )
     paraphrase_similarity: float = _f(
         0.75, "A sentence this similar that the model calls 'discuss' restates the claim."
     )
-    stance_high_confidence: float = _f(0.8, "When every voice is at least this confident, voices count unweighted.")
+    stance_high_confidence: float = _f(0.7, "When every voice is at least this confident, voices count unweighted.")
     min_voices_corroborated: int = _f(2, "Independent agreeing voices needed for 'corroborated'.")
     min_voices_contradicted: int = _f(1, "Independent disagreeing voices needed for 'contradicted'.")
 

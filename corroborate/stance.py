@@ -21,11 +21,13 @@ import numpy as np
 
 from corroborate.embed import Embedder, load_embedder
 from corroborate.errors import ConfigError, ModelError
-from corroborate.stance_features import FEATURE_NAMES, build_matrix, prepare
-from corroborate.train_stance import FORMAT_VERSION, LABELS, combine
+from corroborate.stance_features import FEATURE_NAMES, build_matrix, embedding_blocks, prepare
+from corroborate.train_stance import FORMAT_VERSION, LABELS, combine, project
 
 Progress = Callable[[int, int], None]
-_REQUIRED_KEYS = ("format_version", "labels", "feature_names", "nli_head", "tfidf", "stage1", "stage2")
+_REQUIRED_KEYS = (
+    "format_version", "labels", "feature_names", "nli_head", "tfidf", "stage1", "stage2", "projections",
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class StanceModel:
         prep = prepare(pairs, self._embedder, batch_size=batch_size, progress=progress)
         art = self._artefact
         x, quotes = build_matrix(prep, art["nli_head"], art["tfidf"])
-        proba = combine(art["stage1"], art["stage2"], x)
+        proba = combine(art["stage1"], art["stage2"], x, project(embedding_blocks(prep), art["projections"]))
         results: list[StanceResult] = []
         for (_, evidence), p, (start, end) in zip(pairs, proba, quotes, strict=True):
             results.append(

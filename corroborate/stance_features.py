@@ -393,6 +393,27 @@ def base_matrix(prep: Prepared, nli_head: Any) -> tuple[FloatArray, list[tuple[i
     return feats, quotes
 
 
+EMBEDDING_BLOCKS = ("claim", "body", "claim_x_top1")
+
+
+def embedding_blocks(prep: Prepared) -> dict[str, FloatArray]:
+    """Per pair, MiniLM vectors for the stage-2 projections: the claim, the evidence as a whole (the
+    normalised mean of its sentences) and the claim times its best sentence, element-wise."""
+    dim = prep.claim_vecs.shape[1] if prep.claim_vecs.ndim == 2 else 384
+    n = len(prep.claim_index)
+    if n == 0:
+        empty = np.zeros((0, dim), dtype=np.float32)
+        return {name: empty for name in EMBEDDING_BLOCKS}
+    claim = prep.claim_vecs[prep.claim_index]
+    bodies = np.vstack([_normalise(v.mean(axis=0)) for v in prep.sentence_vecs])
+    top1 = np.vstack([prep.sentence_vecs[e][t[0]] for e, t in zip(prep.evidence_index, prep.top, strict=True)])
+    return {
+        "claim": claim.astype(np.float32),
+        "body": bodies[prep.evidence_index].astype(np.float32),
+        "claim_x_top1": (claim * top1).astype(np.float32),
+    }
+
+
 def _nli_proba(nli_head: Any, x: FloatArray) -> FloatArray:
     """Probabilities in NLI_LABELS order, whatever order the classifier stored its classes in."""
     proba = np.asarray(nli_head.predict_proba(x), dtype=np.float32)
