@@ -229,8 +229,10 @@ def main() -> None:
         ev = steps["evidence"]
         report.note(f"{n:,}: evidence documents judged per claim: median {percentile(ev, 50):.0f}, max {max(ev):.0f}")
         share = float(np.median(np.asarray(steps["stance"]) / np.asarray(steps["total"])))
-        report.note(f"{n:,}: stance is {share:.0%} of a claim's time (median); target p50 < 300 ms at 100k: "
-                    f"{'met' if percentile(end_to_end, 50) < 0.3 else 'NOT met'}")
+        verdict = ""
+        if n <= 100_000:  # the goal is stated for 100k passages; larger sizes show the growth
+            verdict = f"; target p50 < 300 ms at 100k: {'met' if percentile(end_to_end, 50) < 0.3 else 'NOT met'}"
+        report.note(f"{n:,}: stance is {share:.0%} of a claim's time (median){verdict}")
     report.table(f"Warm check latency over {len(claims)} FNC-1 headlines (ms)",
                  ["passages", "step", "p50 ms", "p95 ms"], rows)
     report.note(f"peak RSS: {peak_rss_mib():.0f} MiB")

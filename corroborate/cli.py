@@ -157,9 +157,10 @@ def import_(c: Context, docs: Path, outlets_file: Path | None) -> None:
 
 
 def import_documents(s: Settings, docs: Path) -> dict[str, Any]:
+    from corroborate.dedup import content_hash
     from corroborate.embed import load_embedder
     from corroborate.index import sync_index
-    from corroborate.ingest import CorpusWriter, imported_document, read_jsonl
+    from corroborate.ingest import CorpusWriter, imported_record, prepare, read_jsonl
     from corroborate.lock import writer_lock
     from corroborate.outlets import OutletRegistry, load_outlets
     from corroborate.store import Store
@@ -168,7 +169,10 @@ def import_documents(s: Settings, docs: Path) -> dict[str, Any]:
         raise ConfigError(f"{docs} does not exist or is not a file")
     registry = OutletRegistry(load_outlets(s.outlets_file))
     # validate the whole file before writing anything, so a bad line 9,000 leaves the store untouched
-    count = sum(1 for _ in read_jsonl(docs))
+    count = 0
+    for number, obj in read_jsonl(docs):
+        imported_record(obj, f"{docs}:{number}", registry)
+        count += 1
     if count == 0:
         raise ConfigError(f"{docs} has no records")
     counts = {"lines": count, "new": 0, "updated": 0, "unchanged": 0}
@@ -178,8 +182,12 @@ def import_documents(s: Settings, docs: Path) -> dict[str, Any]:
         writer.register_outlets(registry)
         with progress("import") as tick:
             for done, (number, obj) in enumerate(read_jsonl(docs), start=1):
-                outcome = writer.write(imported_document(obj, f"{docs}:{number}", registry, s))
-                key = outcome.outcome if outcome.outcome in counts else "unchanged"
+                extracted, outlet = imported_record(obj, f"{docs}:{number}", registry)
+                if store.stored_hash(extracted.url) == content_hash(extracted.text):
+                    key = "unchanged"  # the same text under the same URL: skip the sentence split and MinHash
+                else:
+                    outcome = writer.write(prepare(extracted, outlet, s), log_fetch=False)
+                    key = outcome.outcome if outcome.outcome in counts else "unchanged"
                 counts[key] += 1
                 tick(done, count)
         with progress("embed") as tick:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 import lxml.etree  # type: ignore[import-untyped,unused-ignore]  # no stubs; ask: lxml.* in mypy overrides
@@ -139,11 +140,22 @@ def _shingles(text: str) -> set[bytes]:
     return {" ".join(words[i : i + _SHINGLE]).encode("utf-8") for i in range(len(words) - _SHINGLE + 1)}
 
 
+_PERMUTATIONS: dict[int, Any] = {}
+
+
+def _permutations(num_perm: int) -> Any:
+    """The seeded permutation parameters, made once per size (MinHash() would redo them each time)."""
+    perms = _PERMUTATIONS.get(num_perm)
+    if perms is None:
+        perms = _PERMUTATIONS[num_perm] = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME).permutations
+    return perms
+
+
 def minhash_signature(text: str, num_perm: int = 128) -> bytes:
     """MinHash of the text's word 5-shingles, as little-endian uint64 bytes (8 per permutation)."""
     if num_perm <= 0:
         raise ConfigError(f"minhash permutations must be > 0, got {num_perm}")
-    mh = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME)
+    mh = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME, permutations=_permutations(num_perm))
     shingles = _shingles(text)
     if shingles:
         mh.update_batch(list(shingles))
@@ -197,7 +209,10 @@ class NearDuplicateIndex:
                 f"MinHash signature has {values.size} permutations, the index expects {self.num_perm}; "
                 "was minhash_permutations changed? recompute the stored signatures"
             )
-        return MinHash(num_perm=self.num_perm, seed=_SEED, hashvalues=values, scheme=_SCHEME)
+        return MinHash(
+            num_perm=self.num_perm, seed=_SEED, hashvalues=values, scheme=_SCHEME,
+            permutations=_permutations(self.num_perm),
+        )
 
     def add(self, key: int, signature: bytes) -> None:
         """Index ``signature`` under ``key`` (re-adding a key replaces its signature)."""

@@ -192,7 +192,9 @@ class CorpusWriter:
                 fictional=o.fictional,
             )
 
-    def write(self, item: PreparedDocument | PageOutcome) -> PageOutcome:
+    def write(self, item: PreparedDocument | PageOutcome, *, log_fetch: bool = True) -> PageOutcome:
+        """Store one prepared document (or record a page outcome); ``log_fetch=False`` skips the
+        fetch-log row, for documents that were imported rather than fetched."""
         if isinstance(item, PageOutcome):
             if item.outcome != "not_modified":
                 self.store.record_fetch(
@@ -212,7 +214,8 @@ class CorpusWriter:
         )
         if result.outcome in {"new", "updated"} and doc.minhash is not None:
             self._near.add(result.document_id, doc.minhash)
-        self.store.record_fetch(doc.url, result.outcome, run_id=self.run_id, outlet=doc.outlet, status=200)
+        if log_fetch:
+            self.store.record_fetch(doc.url, result.outcome, run_id=self.run_id, outlet=doc.outlet, status=200)
         return PageOutcome(doc.url, doc.outlet, result.outcome, None, result.document_id, result.passages)
 
 
@@ -244,6 +247,16 @@ def imported_document(
     obj: dict[str, Any], where: str, registry: OutletRegistry, settings: Settings
 ) -> PreparedDocument:
     """Validate one imported record and prepare it like an ingested page."""
+    extracted, outlet = imported_record(obj, where, registry)
+    return prepare(extracted, outlet, settings)
+
+
+def imported_record(obj: dict[str, Any], where: str, registry: OutletRegistry) -> tuple[Extracted, str]:
+    """Validate one imported record: its text as an :class:`Extracted` and its outlet's name.
+
+    Cheap (no sentence split, no MinHash), so a re-import can skip unchanged records before
+    :func:`prepare` does the expensive part.
+    """
     url, text = obj.get("url"), obj.get("text")
     if not isinstance(url, str) or urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname:
         raise ConfigError(f"{where}: 'url' must be an http(s) URL")
@@ -261,7 +274,7 @@ def imported_document(
     extracted = Extracted(
         url=url, canonical_url=dedup.canonicalize_url(url), text=text.strip(), title=title, published=published
     )
-    return prepare(extracted, name, settings)
+    return extracted, name
 
 
 def _parse_date(value: Any, where: str) -> datetime | None:
@@ -317,6 +330,7 @@ __all__ = [
     "fetch_pages",
     "fetch_pages_sync",
     "imported_document",
+    "imported_record",
     "prepare",
     "read_jsonl",
     "summarise",

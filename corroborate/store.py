@@ -383,6 +383,13 @@ class Store:
         )
         return int(rows[0][0]) if rows else None
 
+    def stored_hash(self, url: str) -> str | None:
+        """Content hash of the document stored under ``url`` (or one of its aliases), None if none is."""
+        rows = self._query(
+            "SELECT d.content_hash FROM document_urls u JOIN documents d ON d.id = u.document_id WHERE u.url=?", (url,)
+        )
+        return str(rows[0][0]) if rows else None
+
     def add_document(
         self,
         doc: NewDocument,

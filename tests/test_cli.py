@@ -170,3 +170,37 @@ def test_bad_import_line_leaves_the_store_untouched(corpus_home: Path, tmp_path:
     with Store(corpus_home / "corroborate.db") as store:
         assert store.document_count() == before
         assert store.integrity_check() == []
+
+
+def test_bad_field_on_a_later_line_leaves_the_store_untouched(corpus_home: Path, tmp_path: Path) -> None:
+    """Every record is validated before anything is written, not only its JSON."""
+    from corroborate.store import Store
+
+    bad = tmp_path / "late-bad-field.jsonl"
+    good = [json.dumps({"url": f"https://e.example/{i}", "text": f"Good document number {i} about harbours."})
+            for i in range(3)]
+    bad.write_text("\n".join([*good, json.dumps({"url": "https://e.example/x", "text": "Fine.",
+                                                 "published": "yesterday"})]) + "\n", encoding="utf-8")
+    with Store(corpus_home / "corroborate.db") as store:
+        before = store.document_count()
+    result = run_cli(corpus_home, "import", str(bad))
+    assert result.returncode != 0 and ":4:" in result.stderr and "published" in result.stderr
+    with Store(corpus_home / "corroborate.db") as store:
+        assert store.document_count() == before
+
+
+def test_reimport_skips_unchanged_and_replaces_changed(corpus_home: Path) -> None:
+    from corroborate.store import Store
+
+    docs = corpus_home / "docs.jsonl"
+    records = [json.loads(line) for line in docs.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records[0]["text"] = records[0]["text"] + " A correction was added later that day."
+    changed = corpus_home / "docs-changed.jsonl"
+    changed.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--home", str(corpus_home), "import", str(changed)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "0 new" in result.output and "1 updated" in result.output
+    assert f"{len(records) - 1} unchanged" in result.output  # "N unchanged/duplicates"
+    with Store(corpus_home / "corroborate.db") as store:
+        assert store.stored_hash(records[0]["url"]) is not None
+        assert store.integrity_check() == []
