@@ -182,8 +182,12 @@ def similarity(sig_a: bytes, sig_b: bytes) -> float:
 class NearDuplicateIndex:
     """Signatures by integer key; ``query`` returns the keys of verified near-duplicates.
 
-    LSH gives candidates cheaply; each is then checked against ``threshold`` on the estimated
-    Jaccard similarity, so banding false positives never come back.
+    LSH banding gives candidates cheaply; each is then checked against ``threshold`` on the
+    estimated Jaccard similarity, so banding false positives never come back. The bands and rows
+    are datasketch's optimum for the threshold (``MinHashLSH(threshold, num_perm).b / .r``); the
+    band tables are kept here as plain ``{band hash: key}`` dicts, about a third of the memory of
+    datasketch's own tables (which keep every band's bytes twice), because the index holds every
+    stored document's signature while an ingest or import runs.
     """
 
     def __init__(self, threshold: float, num_perm: int) -> None:
@@ -193,7 +197,10 @@ class NearDuplicateIndex:
             raise ConfigError(f"minhash permutations must be > 1, got {num_perm}")
         self.threshold = threshold
         self.num_perm = num_perm
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        bands, rows = _banding(threshold, num_perm)
+        self._ranges = [(i * rows, (i + 1) * rows) for i in range(bands)]
+        # band hash -> one key, or a list of keys when several signatures share the band
+        self._tables: list[dict[int, int | list[int]]] = [{} for _ in range(bands)]
         self._signatures: dict[int, bytes] = {}
 
     def __len__(self) -> int:
@@ -202,38 +209,75 @@ class NearDuplicateIndex:
     def __contains__(self, key: object) -> bool:
         return key in self._signatures
 
-    def _minhash(self, signature: bytes) -> MinHash:
+    def _band_hashes(self, signature: bytes) -> list[int]:
         values = _hashvalues(signature)
         if values.size != self.num_perm:
             raise ConfigError(
                 f"MinHash signature has {values.size} permutations, the index expects {self.num_perm}; "
                 "was minhash_permutations changed? recompute the stored signatures"
             )
-        return MinHash(
-            num_perm=self.num_perm, seed=_SEED, hashvalues=values, scheme=_SCHEME,
-            permutations=_permutations(self.num_perm),
-        )
+        raw = values.tobytes()
+        # Python's hash of bytes is salted per process: fine for an index that lives in memory
+        return [hash(raw[a * 8 : b * 8]) for a, b in self._ranges]
 
     def add(self, key: int, signature: bytes) -> None:
         """Index ``signature`` under ``key`` (re-adding a key replaces its signature)."""
-        mh = self._minhash(signature)
+        hashes = self._band_hashes(signature)
         if key in self._signatures:
-            self._lsh.remove(key)
-        self._lsh.insert(key, mh)
+            self.remove(key)
+        for table, h in zip(self._tables, hashes, strict=True):
+            held = table.get(h)
+            if held is None:
+                table[h] = key
+            elif isinstance(held, list):
+                held.append(key)
+            else:
+                table[h] = [held, key]
         self._signatures[key] = signature
 
     def remove(self, key: int) -> None:
-        if key in self._signatures:
-            self._lsh.remove(key)
-            del self._signatures[key]
+        signature = self._signatures.pop(key, None)
+        if signature is None:
+            return
+        for table, h in zip(self._tables, self._band_hashes(signature), strict=True):
+            held = table.get(h)
+            if held == key:
+                del table[h]
+            elif isinstance(held, list) and key in held:
+                held.remove(key)
+                if len(held) == 1:
+                    table[h] = held[0]
+
+    def _candidates(self, hashes: list[int]) -> set[int]:
+        found: set[int] = set()
+        for table, h in zip(self._tables, hashes, strict=True):
+            held = table.get(h)
+            if held is None:
+                continue
+            if isinstance(held, list):
+                found.update(held)
+            else:
+                found.add(held)
+        return found
 
     def query(self, signature: bytes) -> list[int]:
         """Keys whose estimated Jaccard similarity to ``signature`` is at least the threshold, most similar first."""
-        mh = self._minhash(signature)
         scored = []
-        for key in self._lsh.query(mh):
+        for key in self._candidates(self._band_hashes(signature)):
             score = similarity(signature, self._signatures[key])
             if score >= self.threshold:
                 scored.append((score, key))
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
         return [key for _, key in scored]
+
+
+_BANDING: dict[tuple[float, int], tuple[int, int]] = {}
+
+
+def _banding(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) that datasketch's MinHashLSH picks for this threshold (cached: it integrates)."""
+    found = _BANDING.get((threshold, num_perm))
+    if found is None:
+        lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        found = _BANDING[(threshold, num_perm)] = (int(lsh.b), int(lsh.r))
+    return found
