@@ -86,10 +86,12 @@ def build_corpus(settings: Settings, target: int, bodies: list[tuple[int, str]],
         written = time.perf_counter() - start
         fallback = vectors[next(iter(vectors))]
         done = 0
+        last = -1
         while True:
-            batch = store.unembedded(limit=5000)
+            batch = store.unembedded(limit=5000, after=last)
             if not batch:
                 break
+            last = batch[-1][0]
             vecs = []
             for _, text in batch:
                 v = passage_vector(text, vectors)

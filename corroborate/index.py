@@ -242,11 +242,14 @@ def embed_missing(store: Store, embedder: Embedder, settings: Settings, progress
     """Embed every stored passage that has no embedding yet; returns how many."""
     total = store.unembedded_count()
     done = 0
+    last = -1
     while True:
-        batch = store.unembedded(limit=max(settings.embed_batch_size * 8, 256))
+        # a few thousand texts a call: the encoder sorts each call by length, so bigger calls pad less
+        batch = store.unembedded(limit=max(settings.embed_batch_size * 32, 256), after=last)
         if not batch:
             return done
         ids = [pid for pid, _ in batch]
+        last = ids[-1]
         vectors = embedder.encode([text for _, text in batch], batch_size=settings.embed_batch_size)
         store.set_embeddings(ids, vectors)
         done += len(ids)

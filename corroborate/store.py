@@ -566,8 +566,16 @@ class Store:
         rows = self._query("SELECT id FROM passages ORDER BY id")
         return np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
 
-    def unembedded(self, limit: int = 1024) -> list[tuple[int, str]]:
-        rows = self._query("SELECT id, text FROM passages WHERE embedding IS NULL ORDER BY id LIMIT ?", (limit,))
+    def unembedded(self, limit: int = 1024, after: int = -1) -> list[tuple[int, str]]:
+        """Passages without an embedding, by id, starting after passage ``after``.
+
+        Callers walking through all of them pass the last id they got: the query then seeks on the
+        primary key instead of rescanning every embedded passage from the start each time, which
+        made embedding a million passages quadratic.
+        """
+        rows = self._query(
+            "SELECT id, text FROM passages WHERE id > ? AND embedding IS NULL ORDER BY id LIMIT ?", (after, limit)
+        )
         return [(int(r[0]), str(r[1])) for r in rows]
 
     def unembedded_count(self) -> int:

@@ -186,3 +186,24 @@ def test_keyword_search_ignores_fts_syntax(settings: Settings) -> None:
         hits = store.keyword_search('bridge" OR NEAR(( council*', 5)
         assert hits and store.passages([hits[0][0]])[hits[0][0]].url == "https://a.example/bridge"
         assert store.keyword_search("", 5) == []
+
+
+def test_unembedded_walks_by_id_and_embed_missing_fills_gaps(settings: Settings) -> None:
+    """embed_missing pages through the unembedded passages by id (no rescans from the start) and
+    still embeds every one, including passages left between embedded ones by an earlier crash."""
+    import numpy as np
+
+    from corroborate.index import embed_missing
+
+    emb = load_embedder()
+    with Store(settings.store_path) as store:
+        _fill(store)
+        ids = store.passage_ids().tolist()
+        # an earlier run embedded every other passage before it was killed
+        done = ids[::2]
+        store.set_embeddings(done, np.ones((len(done), 384), dtype=np.float32) / np.sqrt(384))
+        missing = [pid for pid in ids if pid not in done]
+        assert [pid for pid, _ in store.unembedded(limit=100)] == missing
+        assert [pid for pid, _ in store.unembedded(limit=100, after=missing[0])] == missing[1:]
+        assert embed_missing(store, emb, settings) == len(missing)
+        assert store.unembedded(limit=100) == []
