@@ -199,7 +199,7 @@ def test_killed_or_stopped_services_are_absent(tmp_path: Path) -> None:
     assert (tmp_path / SOCKET_NAME).exists() and (tmp_path / KEY_NAME).exists(), "a killed service leaves its files"
     started = time.monotonic()
     assert connect_service(settings) is None
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # refused at once; the bound only says it does not hang
     with pytest.raises(ServiceUnavailable):
         client.check_claim(CLAIM)
     with CheckerService(settings, preload=False) as fresh:  # takes the stale files over
