@@ -19,6 +19,7 @@ from corroborate.embed import Embedder, load_embedder
 from corroborate.errors import ConfigError
 from corroborate.train_stance import (
     LABELS,
+    PROJECTIONS,
     FncData,
     combine,
     fit_projections,
@@ -162,7 +163,7 @@ def cross_val_proba(
     prep = prepare(data.pairs, emb)
     # Only the TF-IDF columns depend on the training fold; the rest is computed once for all folds.
     base, _ = base_matrix(prep, nli_head)
-    blocks = embedding_blocks(prep)
+    blocks = embedding_blocks(prep, (name for name, _ in PROJECTIONS))
     y = np.asarray(data.labels)
     out = np.zeros((len(y), len(LABELS)), dtype=np.float64)
     groups = data.body_ids if grouping == "body" else topic_groups(data)

@@ -98,7 +98,9 @@ class StanceModel:
         prep = prepare(pairs, self._embedder, batch_size=batch_size, progress=progress)
         art = self._artefact
         x, quotes = build_matrix(prep, art["nli_head"], art["tfidf"])
-        proba = combine(art["stage1"], art["stage2"], x, project(embedding_blocks(prep), art["projections"]))
+        projections = art["projections"]
+        blocks = embedding_blocks(prep, (p["name"] for p in projections))
+        proba = combine(art["stage1"], art["stage2"], x, project(blocks, projections))
         results: list[StanceResult] = []
         for (_, evidence), p, (start, end) in zip(pairs, proba, quotes, strict=True):
             results.append(

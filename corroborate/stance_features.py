@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from corroborate.embed import Embedder
+from corroborate.errors import ConfigError
 
 FloatArray = npt.NDArray[np.float32]
 Progress = Callable[[int, int], None]
@@ -142,6 +144,11 @@ class Prepared:
     sentence_vecs: list[FloatArray]  # per distinct evidence: (n_sentences, dim)
     top: list[list[int]]  # per pair: sentence indices, most similar first
     sims: list[FloatArray]  # per pair: similarity of the claim to every sentence
+
+    @cached_property
+    def evidence_vecs(self) -> FloatArray:
+        """Per distinct evidence: the normalised mean of its sentence vectors (the evidence as a whole)."""
+        return np.vstack([_normalise(v.mean(axis=0)) for v in self.sentence_vecs])
 
 
 def prepare(
@@ -303,7 +310,7 @@ def base_matrix(prep: Prepared, nli_head: Any) -> tuple[FloatArray, list[tuple[i
     ev_sent_agree = [np.array([_count(t, AGREEING) for t in sent], np.float32) for sent in ev_tokens]
     ev_vocab = [{w for t in sent for w in t} for sent in ev_tokens]
     ev_bigrams = [set().union(*(_ngrams(t, 2) for t in sent)) for sent in ev_tokens]
-    ev_vecs = np.vstack([_normalise(v.mean(axis=0)) for v in prep.sentence_vecs])
+    ev_vecs = prep.evidence_vecs
     claim_tokens = [words(c) for c in prep.claims]
     claim_content = [content_words(c) for c in prep.claims]
 
@@ -396,22 +403,28 @@ def base_matrix(prep: Prepared, nli_head: Any) -> tuple[FloatArray, list[tuple[i
 EMBEDDING_BLOCKS = ("claim", "body", "claim_x_top1")
 
 
-def embedding_blocks(prep: Prepared) -> dict[str, FloatArray]:
-    """Per pair, MiniLM vectors for the stage-2 projections: the claim, the evidence as a whole (the
-    normalised mean of its sentences) and the claim times its best sentence, element-wise."""
+def embedding_blocks(prep: Prepared, names: Iterable[str]) -> dict[str, FloatArray]:
+    """Per pair, the named MiniLM blocks for the stage-2 projections (only those asked for):
+    ``claim``, ``body`` (the evidence as a whole) and ``claim_x_top1`` (the claim times its best
+    sentence, element-wise)."""
+    wanted = set(names)
+    unknown = wanted - set(EMBEDDING_BLOCKS)
+    if unknown:
+        known = ", ".join(EMBEDDING_BLOCKS)
+        raise ConfigError(f"unknown embedding block(s) {', '.join(sorted(unknown))}; known: {known}")
     dim = prep.claim_vecs.shape[1] if prep.claim_vecs.ndim == 2 else 384
-    n = len(prep.claim_index)
-    if n == 0:
-        empty = np.zeros((0, dim), dtype=np.float32)
-        return {name: empty for name in EMBEDDING_BLOCKS}
+    if not prep.claim_index:
+        return {name: np.zeros((0, dim), dtype=np.float32) for name in wanted}
+    out: dict[str, FloatArray] = {}
     claim = prep.claim_vecs[prep.claim_index]
-    bodies = np.vstack([_normalise(v.mean(axis=0)) for v in prep.sentence_vecs])
-    top1 = np.vstack([prep.sentence_vecs[e][t[0]] for e, t in zip(prep.evidence_index, prep.top, strict=True)])
-    return {
-        "claim": claim.astype(np.float32),
-        "body": bodies[prep.evidence_index].astype(np.float32),
-        "claim_x_top1": (claim * top1).astype(np.float32),
-    }
+    if "claim" in wanted:
+        out["claim"] = claim.astype(np.float32)
+    if "body" in wanted:
+        out["body"] = prep.evidence_vecs[prep.evidence_index].astype(np.float32)
+    if "claim_x_top1" in wanted:
+        top1 = np.vstack([prep.sentence_vecs[e][t[0]] for e, t in zip(prep.evidence_index, prep.top, strict=True)])
+        out["claim_x_top1"] = (claim * top1).astype(np.float32)
+    return out
 
 
 def _nli_proba(nli_head: Any, x: FloatArray) -> FloatArray:

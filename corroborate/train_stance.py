@@ -30,7 +30,6 @@ import numpy.typing as npt
 from corroborate.embed import Embedder, Vectors, load_embedder
 from corroborate.errors import ConfigError
 from corroborate.stance_features import (
-    EMBEDDING_BLOCKS,
     FEATURE_NAMES,
     NLI_LABELS,
     Prepared,
@@ -217,8 +216,6 @@ def fit_projections(
     out: list[dict[str, Any]] = []
     idx = np.asarray(rows, dtype=np.int64)
     for name, dim in PROJECTIONS:
-        if name not in EMBEDDING_BLOCKS:
-            raise ConfigError(f"unknown embedding block {name!r} in PROJECTIONS")
         m = blocks[name][idx].astype(np.float64)
         mean = m.mean(axis=0)
         # rows of vt are the principal directions, largest variance first
@@ -289,7 +286,7 @@ def fit_model(
     tfidf = fit_tfidf([*(claims[i] for i in rows), *(bodies[i] for i in rows)])
     part = subset(prep, rows)
     x, _ = build_matrix(part, nli_head, tfidf)
-    blocks = embedding_blocks(part)
+    blocks = embedding_blocks(part, (name for name, _ in PROJECTIONS))
     projections = fit_projections(blocks, np.arange(len(rows)))
     stage1, stage2 = fit_stages(x, [labels[i] for i in rows], project(blocks, projections))
     return {
