@@ -16,8 +16,9 @@ import argparse
 import json
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 if __package__ in (None, ""):  # `python flows/check.py`: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,6 +35,7 @@ from corroborate.settings import Settings
 from flows.common import flow_settings, prefect_env, slug
 
 RUN_NAME_CLAIM_CHARS = 60
+T = TypeVar("T")
 
 _CHECKERS: dict[Path, WarmChecker] = {}
 _CHECKERS_LOCK = threading.Lock()
@@ -72,26 +74,25 @@ def read_article_task(source: str, settings: Settings) -> Article:
     return read_article(source, settings)
 
 
-@task(name="check-article", cache_policy=NO_CACHE, timeout_seconds=1800)
-def check_article_task(article: Article, settings: Settings) -> ArticleReport:
+def _warm_or_here(settings: Settings, check: Callable[[ServiceClient | Checker], T]) -> T:
+    """``check`` run by the warm checker service if one answers, else by this process's Checker."""
     service = warm_service(settings)
     if service is not None:
         try:
-            return service.check_article(article)
+            return check(service)
         except ServiceUnavailable as exc:  # it went away mid-check: check here instead
             _log(f"{exc}; checking in this process")
-    return get_checker(settings).check_article(article)
+    return check(get_checker(settings))
+
+
+@task(name="check-article", cache_policy=NO_CACHE, timeout_seconds=1800)
+def check_article_task(article: Article, settings: Settings) -> ArticleReport:
+    return _warm_or_here(settings, lambda checker: checker.check_article(article))
 
 
 @task(name="check-claim", cache_policy=NO_CACHE, timeout_seconds=600)
 def check_claim_task(claim: str, settings: Settings) -> ClaimResult:
-    service = warm_service(settings)
-    if service is not None:
-        try:
-            return service.check_claim(claim)
-        except ServiceUnavailable as exc:  # it went away mid-check: check here instead
-            _log(f"{exc}; checking in this process")
-    return get_checker(settings).check_claim(claim)
+    return _warm_or_here(settings, lambda checker: checker.check_claim(claim))
 
 
 @task(name="publish-report", cache_policy=NO_CACHE, timeout_seconds=60)
