@@ -77,7 +77,7 @@ def progress(label: str) -> Iterator[Callable[[int, int], None]]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--home",
-    type=click.Path(path_type=Path),
+    type=click.Path(),  # kept as text: Path("") would be ".", and an empty home must be refused, not used
     envvar="CORROBORATE_HOME",
     show_envvar=True,
     help="Data folder (store, index, Prefect home). Default: ~/.local/share/corroborate.",
@@ -86,7 +86,7 @@ def progress(label: str) -> Iterator[Callable[[int, int], None]]:
 @click.option("--debug", is_flag=True, default=None, help="Show tracebacks.")
 @click.version_option(__version__, prog_name="corroborate")
 @click.pass_context
-def cli(ctx: click.Context, home: Path | None, config: Path | None, debug: bool | None) -> None:
+def cli(ctx: click.Context, home: str | None, config: Path | None, debug: bool | None) -> None:
     """Check claims against independent outlets' reporting: corroborated, contradicted or unmatched."""
     ctx.obj = Context({"home": home, "debug": debug}, config)
 

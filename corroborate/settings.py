@@ -5,6 +5,11 @@ environment variables < explicit overrides (CLI flags). ``corroborate.toml`` is 
 path given with ``--config`` / ``CORROBORATE_CONFIG``, else ``$CORROBORATE_HOME/corroborate.toml``,
 else ``./corroborate.toml``; a missing file is fine, a malformed one is a :class:`ConfigError`.
 
+A file found on its own (the data folder's or the working folder's, not one named with ``--config``)
+may not set what can run code or open the network to private addresses (:data:`EXPLICIT_ONLY`): such
+a key is ignored with a one-line warning on stderr. Every number has a range (:data:`RANGES`), checked
+at load with an error naming the setting and where its value came from.
+
 Each field's ``metadata["doc"]`` documents it; the README's configuration table is generated
 from these (``corroborate settings --markdown``).
 """
@@ -12,13 +17,17 @@ from these (``corroborate settings --markdown``).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import sys
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from corroborate.errors import ConfigError
 
@@ -155,6 +164,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         hint = next(a for a in args if a is not type(None))
     if optional and (value is None or (isinstance(value, str) and value.strip() == "")):
         return None
+    if hint is Path and str(value).strip() == "":
+        raise ConfigError(f"{source}: {name} is empty; give a path or leave it unset")
     try:
         if hint is bool:
             if isinstance(value, bool):
@@ -166,7 +177,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
                 return False
             raise ValueError(value)
         if hint is int:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError(value)
             return int(value)
         if hint is float:
@@ -179,8 +190,9 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             if not isinstance(value, (str, int, float)):
                 raise ValueError(value)
             return str(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{source}: setting '{name}' must be {hint.__name__}, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise ConfigError(f"{source}: setting '{name}' must be {hint.__name__}, got {shown}") from None
     raise ConfigError(f"{source}: setting '{name}' has an unsupported type")  # pragma: no cover
 
 
@@ -198,28 +210,96 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return section
 
 
+# Keys a config file found on its own may not set: they load code (a pickled model, a Dask scheduler
+# whose replies are unpickled) or open the network to private addresses. Any other *_model path is
+# treated the same, so a model setting added later is covered.
+EXPLICIT_ONLY = frozenset({"stance_model", "allow_private", "dask_address"})
+
+
+def explicit_only(name: str) -> bool:
+    """Whether ``name`` is honoured only from ``--config``, CORROBORATE_* env or a flag."""
+    return name in EXPLICIT_ONLY or name.endswith("_model")
+
+
+# Accepted values, inclusive, of every number (checked at load; Settings() itself trusts its caller).
+RANGES: dict[str, tuple[float, float]] = {
+    "timeout_s": (0.1, 3600.0),
+    "connect_timeout_s": (0.1, 600.0),
+    "per_host_concurrency": (1, 64),
+    "per_host_delay_s": (0.0, 3600.0),
+    "total_concurrency": (1, 1024),
+    "max_retries": (0, 20),
+    "backoff_base_s": (0.0, 600.0),
+    "backoff_max_s": (0.0, 3600.0),
+    "max_bytes": (1_000, 1_000_000_000),
+    "max_redirects": (0, 30),
+    "gdelt_interval_s": (0.0, 3600.0),
+    "gdelt_max_records": (1, 250),
+    "max_items_per_source": (1, 1_000_000),
+    "min_text_chars": (0, 1_000_000),
+    "minhash_permutations": (16, 1024),
+    "near_duplicate_threshold": (0.0, 1.0),
+    "passage_sentences": (1, 100),
+    "passage_overlap": (0, 99),
+    "max_passage_chars": (50, 100_000),
+    "embed_batch_size": (1, 4096),
+    "flat_index_max": (0, 10**10),
+    "hnsw_m": (2, 256),
+    "hnsw_ef_search": (1, 100_000),
+    "ivf_index_min": (1, 10**10),
+    "ivf_nlist": (1, 1_000_000),
+    "ivf_nprobe": (1, 1_000_000),
+    "dense_k": (1, 10_000),
+    "keyword_k": (1, 10_000),
+    "rrf_k": (0, 10_000),
+    "max_documents": (1, 1_000),
+    "min_similarity": (0.0, 1.0),
+    "window_days": (0, 36_500),
+    "stance_min_confidence": (0.0, 1.0),
+    "min_quote_similarity": (0.0, 1.0),
+    "paraphrase_similarity": (0.0, 1.0),
+    "stance_high_confidence": (0.0, 1.0),
+    "min_voices_corroborated": (1, 1_000),
+    "min_voices_contradicted": (1, 1_000),
+    "ingest_interval_minutes": (1, 525_600),
+}
+
+_warned: set[tuple[str, str]] = set()
+
+
+def _warn_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def load_settings(
     overrides: dict[str, Any] | None = None,
     *,
     config: Path | None = None,
     environ: typing.Mapping[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Settings:
     """Build :class:`Settings`: defaults < corroborate.toml < CORROBORATE_* env < ``overrides``.
 
     ``overrides`` holds values given on the command line; ``None`` values are ignored so
-    unset flags do not mask lower layers.
+    unset flags do not mask lower layers. ``warn`` receives the one-line warning for each key a
+    discovered config file may not set (default: printed once per file and key on stderr).
     """
     env = os.environ if environ is None else environ
     names = {f.name for f in settings_fields()}
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     for key in given:
         if key not in names:
             raise ConfigError(f"unknown setting '{key}'")
 
     # home decides where the default config lives, so resolve it first
-    home_raw = given.get("home") or env.get(ENV_PREFIX + "HOME")
-    home = _coerce("home", home_raw, "CORROBORATE_HOME") if home_raw else _default_home()
+    if "home" in given:
+        home = _coerce("home", given["home"], "--home")
+    elif ENV_PREFIX + "HOME" in env:
+        home = _coerce("home", env[ENV_PREFIX + "HOME"], ENV_PREFIX + "HOME")
+    else:
+        home = _default_home()
 
     cfg_raw = config or env.get(ENV_PREFIX + "CONFIG")
     candidates = [Path(cfg_raw).expanduser()] if cfg_raw else [home / "corroborate.toml", Path("corroborate.toml")]
@@ -230,68 +310,97 @@ def load_settings(
             for key, raw in _read_toml(path).items():
                 if key not in names:
                     raise ConfigError(f"config {path}: unknown setting '{key}'")
+                if not cfg_raw and explicit_only(key):
+                    _ignored(path, key, warn)
+                    continue
                 values[key] = _coerce(key, raw, f"config {path}")
+                sources[key] = f"config {path}"
             break
 
     for name in names:
         raw_env = env.get(ENV_PREFIX + name.upper())
         if raw_env is not None:
             values[name] = _coerce(name, raw_env, ENV_PREFIX + name.upper())
+            sources[name] = ENV_PREFIX + name.upper()
 
     for key, raw in given.items():
-        values[key] = _coerce(key, raw, f"--{key.replace('_', '-')}")
+        flag = f"--{key.replace('_', '-')}"
+        values[key] = _coerce(key, raw, flag)
+        sources[key] = flag
 
     values.setdefault("home", home)
     settings = Settings(**values)
-    _validate(settings)
+    _validate(settings, sources)
     return settings
 
 
-def _validate(s: Settings) -> None:
-    positive = [
-        "timeout_s",
-        "connect_timeout_s",
-        "per_host_concurrency",
-        "total_concurrency",
-        "max_bytes",
-        "embed_batch_size",
-        "passage_sentences",
-        "dense_k",
-        "keyword_k",
-        "max_documents",
-        "minhash_permutations",
-        "gdelt_max_records",
-        "ingest_interval_minutes",
-    ]
-    for name in positive:
-        if getattr(s, name) <= 0:
-            raise ConfigError(f"setting '{name}' must be > 0, got {getattr(s, name)!r}")
-    for name in ["max_retries", "per_host_delay_s", "passage_overlap", "max_redirects"]:
-        if getattr(s, name) < 0:
-            raise ConfigError(f"setting '{name}' must be >= 0, got {getattr(s, name)!r}")
+def _ignored(path: Path, key: str, warn: Callable[[str], None] | None) -> None:
+    message = (
+        f"warning: ignoring '{key}' in {path}: a config file found on its own may not set it; "
+        f"use --config FILE, {ENV_PREFIX}{key.upper()} or a flag"
+    )
+    if warn is not None:
+        warn(message)
+    elif (str(path), key) not in _warned:
+        _warned.add((str(path), key))
+        _warn_stderr(message)
+
+
+def _validate(s: Settings, sources: typing.Mapping[str, str] | None = None) -> None:
+    """Raise a one-line ConfigError for the first value out of its range, naming where it came from."""
+    where = sources or {}
+
+    def fail(name: str, problem: str) -> typing.NoReturn:
+        source = where.get(name, "default")
+        raise ConfigError(f"{source}: setting '{name}' {problem}")
+
+    for name, (lo, hi) in RANGES.items():
+        value = getattr(s, name)
+        if value is None:
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            fail(name, f"must be a finite number, got {value!r}")
+        if not lo <= value <= hi:
+            fail(name, f"must be between {_num(lo)} and {_num(hi)}, got {value!r}")
     if s.passage_overlap >= s.passage_sentences:
-        raise ConfigError("setting 'passage_overlap' must be smaller than 'passage_sentences'")
-    for name in [
-        "near_duplicate_threshold",
-        "min_similarity",
-        "stance_min_confidence",
-        "stance_high_confidence",
-        "min_quote_similarity",
-        "paraphrase_similarity",
-    ]:
-        if not 0.0 <= getattr(s, name) <= 1.0:
-            raise ConfigError(f"setting '{name}' must be between 0 and 1, got {getattr(s, name)!r}")
+        fail("passage_overlap", "must be smaller than 'passage_sentences'")
     if s.task_runner not in {"thread", "dask"}:
-        raise ConfigError(f"setting 'task_runner' must be 'thread' or 'dask', got {s.task_runner!r}")
+        fail("task_runner", f"must be 'thread' or 'dask', got {s.task_runner!r}")
+    if not s.user_agent.strip() or not (s.user_agent.isascii() and s.user_agent.isprintable()):
+        fail("user_agent", "must be one line of printable ASCII")
+    if urlsplit(s.gdelt_url).scheme not in {"http", "https"} or not urlsplit(s.gdelt_url).netloc:
+        fail("gdelt_url", f"must be an http(s) URL, got {s.gdelt_url!r}")
+
+
+def _num(x: float) -> str:
+    return f"{x:,}".replace(",", "_") if isinstance(x, int) else repr(x)
+
+
+_ACCEPTED = {
+    "home": "a folder path, not empty",
+    "outlets_file": "a file path or empty",
+    "stance_model": "a file path or empty",
+    "user_agent": "one line of printable ASCII",
+    "gdelt_url": "an http(s) URL",
+    "task_runner": "`thread`, `dask`",
+    "dask_address": "an address or empty",
+}
 
 
 def settings_markdown() -> str:
     """The README configuration table, generated from the dataclass."""
-    rows = ["| setting | env | default | meaning |", "|---|---|---|---|"]
+    rows = ["| setting | env | default | accepted | meaning |", "|---|---|---|---|---|"]
     for f in settings_fields():
         if f.name == "home":
             default = "`~/.local/share/corroborate`"
         else:
             default = f"`{f.default!r}`" if f.default not in (None, "") else "(empty)"
-        rows.append(f"| `{f.name}` | `{ENV_PREFIX}{f.name.upper()}` | {default} | {f.metadata.get('doc', '')} |")
+        if f.name in RANGES:
+            accepted = f"{_num(RANGES[f.name][0])} – {_num(RANGES[f.name][1])}"
+        else:
+            accepted = _ACCEPTED.get(f.name) or ("true / false" if isinstance(f.default, bool) else "any text")
+        if explicit_only(f.name):
+            accepted += "; not from a discovered config file"
+        doc = f.metadata.get("doc", "")
+        rows.append(f"| `{f.name}` | `{ENV_PREFIX}{f.name.upper()}` | {default} | {accepted} | {doc} |")
     return "\n".join(rows) + "\n"
