@@ -131,7 +131,17 @@ def read_article(source: str, settings: Settings, registry: OutletRegistry | Non
     """An article from a file (plain text or HTML) or an http(s) URL, or a one-line ConfigError/FetchError."""
     from corroborate.extract import extract
 
-    if urlsplit(source).scheme in {"http", "https"}:
+    try:
+        scheme = urlsplit(source).scheme
+    except ValueError as exc:  # e.g. "http://[abc/"
+        raise ConfigError(f"{source[:200]!r} is not a valid URL: {exc}") from None
+    # "file:///etc/passwd" or "ftp://x" names a scheme we do not fetch, not a local path; a local file
+    # whose name merely contains a colon ("notes:2024.txt") still reads as a file
+    if scheme not in {"", "http", "https"} and (
+        source[len(scheme) + 1 :].startswith("//") or (len(scheme) > 1 and not Path(source).is_file())
+    ):
+        raise ConfigError(f"unsupported URL scheme '{scheme}' in {source[:200]!r}; give an http(s) URL or a file")
+    if scheme in {"http", "https"}:
         from corroborate.fetch import fetch_url_sync
 
         result = fetch_url_sync(source, settings, kind="page")

@@ -300,14 +300,27 @@ def article(c: Context, source: str, as_json: bool, markdown: bool, outlet: str 
 
 @cli.command()
 @click.argument("pairs", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Where to write the CSV.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Where to write the CSV ('-' = stdout); never the input file. A file is replaced atomically, a link's "
+    "target is written, a device such as /dev/null is written in place.",
+)
 @pass_ctx
 def stance(c: Context, pairs: Path, output: Path) -> None:
-    """Label claim/evidence pairs: CSV id,claim,evidence -> id,stance,p_agree,p_disagree,p_discuss,p_unrelated."""
+    """Label claim/evidence pairs: CSV id,claim,evidence -> id,stance,p_agree,p_disagree,p_discuss,p_unrelated.
+
+    An id starting with =, +, -, @, tab or carriage return is written with a leading ' so that a
+    spreadsheet shows it as text instead of running it as a formula.
+    """
     s = c.settings()
+    from corroborate.output import check_output
     from corroborate.stance import StanceModel, read_pairs_csv, run_stance_csv
 
     read_pairs_csv(pairs)  # validate before loading models
+    check_output(output, [pairs])
     model = StanceModel.load(s.stance_model)
     with progress("stance") as tick:
         n = run_stance_csv(pairs, output, model, progress=tick)

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
 from corroborate.embed import Embedder, load_embedder
 from corroborate.errors import ConfigError, ModelError
+from corroborate.output import check_output, csv_safe, write_output
 from corroborate.stance_features import FEATURE_NAMES, build_matrix, embedding_blocks, prepare
 from corroborate.train_stance import FORMAT_VERSION, LABELS, combine, project
+from corroborate.trust import open_own_file
 
 Progress = Callable[[int, int], None]
 _REQUIRED_KEYS = (
@@ -71,8 +71,11 @@ class StanceModel:
                     artefact = joblib.load(bundled)
                 where = "bundled stance model"
             else:
-                artefact = joblib.load(path)
+                with open_own_file(path, "stance model") as fh:  # unpickling runs code: only the user's own file
+                    artefact = joblib.load(fh)
                 where = f"stance model {path}"
+        except ModelError:
+            raise
         except FileNotFoundError:
             shown = path or "corroborate/data/stance.joblib"
             raise ModelError(f"stance model {shown} not found; run python -m corroborate.train_stance") from None
@@ -169,24 +172,24 @@ def run_stance_csv(
     model: StanceModel | None = None,
     progress: Progress | None = None,
 ) -> int:
-    """Label every row of ``in_path`` and write id,stance,p_* to ``out_path`` atomically; returns rows written."""
+    """Label every row of ``in_path`` and write id,stance,p_* to ``out_path``; returns rows written.
+
+    ``out_path`` follows :mod:`corroborate.output` (never the input, ``-`` is stdout, devices written in
+    place, regular files atomically); an id a spreadsheet would run as a formula gets a leading ``'``.
+    """
     rows = read_pairs_csv(Path(in_path))
     out_path = Path(out_path)
-    if not out_path.parent.is_dir():
-        raise ConfigError(f"output folder {out_path.parent} does not exist")
+    check_output(out_path, [in_path])
     stance_model = model or StanceModel.load()
     results = stance_model.predict([(claim, evidence) for _, claim, evidence in rows], progress=progress)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(_OUT_COLUMNS)
-            for (row_id, _, _), r in zip(rows, results, strict=True):
-                writer.writerow([row_id, r.label, *(f"{p:.6f}" for p in _rounded(r))])
-        os.replace(tmp_name, out_path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+
+    def write(fh: TextIO) -> None:
+        writer = csv.writer(fh)
+        writer.writerow(_OUT_COLUMNS)
+        for (row_id, _, _), r in zip(rows, results, strict=True):
+            writer.writerow([csv_safe(row_id), r.label, *(f"{p:.6f}" for p in _rounded(r))])
+
+    write_output(out_path, write, [in_path])
     return len(rows)
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -109,6 +110,17 @@ CASES: list[tuple[str, list[str], Setup | None, dict[str, str], str]] = [
     ("index-status-corrupt-store", ["index", "status"], _corrupt_store, {}, "corroborate.db"),
     ("index-status-store-is-folder", ["index", "status"], _store_is_folder, {}, "corroborate.db"),
     ("eval-missing-data", ["eval", "fnc1", "--data", "{tmp}/nope"], None, {}, "nope"),
+    # issue 12
+    ("article-file-url", ["article", "file:///etc/passwd"], None, {}, "unsupported URL scheme 'file'"),
+    ("article-ftp-url", ["article", "ftp://x"], None, {}, "unsupported URL scheme 'ftp'"),
+    ("home-empty-flag", ["--home", "", "settings"], None, {}, "home is empty"),
+    ("settings-env-passage-chars-zero", ["settings"], None, {"CORROBORATE_MAX_PASSAGE_CHARS": "0"},
+     "CORROBORATE_MAX_PASSAGE_CHARS: setting 'max_passage_chars' must be between"),
+    ("settings-env-timeout-inf", ["settings"], None, {"CORROBORATE_TIMEOUT_S": "inf"}, "finite"),
+    ("stance-output-is-input", ["stance", "{tmp}/s.csv", "-o", "{tmp}/s.csv"],
+     _write("s.csv", "id,claim,evidence\n1,A claim.,Evidence.\n"), {}, "is the input file"),
+    ("stance-output-folder", ["stance", "{tmp}/s.csv", "-o", "{tmp}"],
+     _write("s.csv", "id,claim,evidence\n1,A claim.,Evidence.\n"), {}, "is a folder"),
 ]
 
 
@@ -131,6 +143,28 @@ def test_bad_input_one_line_non_zero(
     assert expected in lines[0], lines[0]
     assert "unexpected" not in lines[0], f"an unexpected exception reached the user: {lines[0]}"
     assert len(lines[0]) < 1000, "the error line quotes too much of the input"
+
+
+@pytest.mark.parametrize(
+    "source", ["file:///etc/passwd", "FILE:///etc/passwd", "ftp://x", "data:text/plain,hi", "javascript:alert(1)"]
+)
+def test_article_refuses_other_url_schemes(tmp_path: Path, source: str) -> None:
+    from corroborate.check import read_article
+    from corroborate.settings import load_settings
+
+    with pytest.raises(ConfigError, match="unsupported URL scheme") as info:
+        read_article(source, load_settings({"home": tmp_path}, environ={}))
+    assert urlsplit(source).scheme in str(info.value)
+
+
+def test_article_file_with_a_colon_in_its_name_is_still_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from corroborate.check import read_article
+    from corroborate.settings import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    Path("notes:2024.txt").write_text("A title\n\nThe council approved the bridge on Monday.\n", encoding="utf-8")
+    art = read_article("notes:2024.txt", load_settings({"home": tmp_path}, environ={}))
+    assert "bridge" in art.text
 
 
 # -- fuzzing the parsers (bounded) --------------------------------------------------------------------

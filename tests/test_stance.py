@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import pickle
 from pathlib import Path
 
 import pytest
@@ -99,6 +101,36 @@ def test_load_missing_and_corrupt_model_raise_model_error(tmp_path: Path) -> Non
     bad.write_bytes(b"not a joblib file at all")
     with pytest.raises(ModelError):
         StanceModel.load(bad)
+
+
+class _RunsCode:
+    """Unpickling this creates ``marker``: what a crafted model file could do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("danger", ["group-writable", "world-writable", "someone-else's"])
+def test_model_file_others_could_have_written_is_not_unpickled(tmp_path: Path, danger: str) -> None:
+    marker = tmp_path / "code-ran"
+    evil = tmp_path / "evil.joblib"
+    evil.write_bytes(pickle.dumps(_RunsCode(marker)))
+    if danger == "someone-else's":
+        if os.getuid() != 0:
+            pytest.skip("only root can give a file to another user")
+        evil.chmod(0o644)
+        os.chown(evil, 54321, -1)
+        expected = "belongs to another user"
+    else:
+        evil.chmod(0o664 if danger == "group-writable" else 0o646)
+        expected = "writable by group or others"
+    with pytest.raises(ModelError, match=expected) as info:
+        StanceModel.load(evil)
+    assert "\n" not in str(info.value)
+    assert not marker.exists()
 
 
 def _write(path: Path, text: str) -> Path:
