@@ -1,15 +1,24 @@
-"""Dedup keys: canonical URL, exact content hash, MinHash near-duplicate index.
+"""Dedup keys: canonical URL, exact content hash, MinHash near-duplicate index; containment.
 
 Three levels, cheapest first: the same page under different URLs (tracking parameters,
 ``rel=canonical``), the same text byte for byte after normalisation (``content_hash``), and the
 same story republished with small edits and other boilerplate (syndicated wire copy), found by
 MinHash over word 5-shingles and verified on the estimated Jaccard similarity.
+
+Jaccard compares whole texts, so an excerpt, or a reprint inside a longer page, is not similar
+to its original. :func:`containment` asks instead how much of the *shorter* text the longer one
+holds: over word 5-grams it finds copies and excerpts (``copy_containment``), over word 8-grams
+the long passages that rewrites keep from their source (``rewrite_containment``, with dates
+within ``rewrite_window_days``). Both are computed at check time, between an article and its
+evidence and among the evidence documents of one claim (see retrieve.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Set
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
@@ -138,6 +147,65 @@ def _shingles(text: str) -> set[bytes]:
     if len(words) < _SHINGLE:
         return {" ".join(words).encode("utf-8")} if words else set()
     return {" ".join(words[i : i + _SHINGLE]).encode("utf-8") for i in range(len(words) - _SHINGLE + 1)}
+
+
+# Word n-gram sizes for containment. 5 as for MinHash: short enough that a copy with a few edited
+# words keeps most of them. 8 for rewrites: two independent reports of one event rarely share
+# eight words in a row outside a quotation, a rewrite of one text keeps many such runs.
+COPY_NGRAM = 5
+REWRITE_NGRAM = 8
+# A text with fewer n-grams than this is too short to call a copy of anything (a headline, a
+# one-line blurb): its containment is 0.
+MIN_CONTAINMENT_NGRAMS = 10
+# Quotations, left out of the rewrite measure: independent reports of one event quote the same
+# statement word for word; what a rewrite keeps from its source is the narrative around the quotes.
+_QUOTATION = re.compile(
+    r'"[^"\n]{1,3000}"'  # straight
+    r"|\u201c[^\u201d\n]{1,3000}\u201d"  # curly
+    r"|\u201e[^\u201c\u201d\n]{1,3000}[\u201c\u201d]"  # German
+    r"|\u00ab[^\u00bb\n]{1,3000}\u00bb"  # guillemets
+)
+
+
+def ngram_hashes(text: str, n: int) -> frozenset[int]:
+    """Hashes of the text's word n-grams (lowercased words, as for MinHash).
+
+    Python's string hash is salted per process: compare sets made in the same process only.
+    """
+    words = _WORD.findall(text.lower())
+    return frozenset(hash(" ".join(words[i : i + n])) for i in range(len(words) - n + 1))
+
+
+def containment(a: Set[int], b: Set[int], min_ngrams: int = MIN_CONTAINMENT_NGRAMS) -> float:
+    """|A ∩ B| / min(|A|, |B|): the share of the shorter text's n-grams found in the longer one.
+
+    1.0 for an excerpt of the other text or the other text inside a longer page; 0.0 when either
+    text has fewer than ``min_ngrams`` n-grams.
+    """
+    if min(len(a), len(b)) < min_ngrams:
+        return 0.0
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return len(small & large) / len(small)
+
+
+@dataclass(frozen=True)
+class Shingled:
+    """A text's word n-grams for :func:`containment`: 5-grams for copies, 8-grams outside quotations for rewrites."""
+
+    copy: frozenset[int]
+    rewrite: frozenset[int]
+
+    @classmethod
+    def of(cls, text: str) -> Shingled:
+        # the text between quotations, piece by piece, so no n-gram spans the words around a quotation
+        narrative = frozenset().union(*(ngram_hashes(part, REWRITE_NGRAM) for part in _QUOTATION.split(text)))
+        return cls(ngram_hashes(text, COPY_NGRAM), narrative)
+
+    def copy_containment(self, other: Shingled) -> float:
+        return containment(self.copy, other.copy)
+
+    def rewrite_containment(self, other: Shingled) -> float:
+        return containment(self.rewrite, other.rewrite)
 
 
 _PERMUTATIONS: dict[int, Any] = {}

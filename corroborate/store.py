@@ -136,6 +136,12 @@ class OutletRow:
     state_media: bool
 
 
+# An outlet is listed when an outlets file registered it (it then has a country). Outlets created for
+# a document of an unknown outlet (ensure_outlet: no country) and for a GDELT hit on an unlisted
+# site (OutletRegistry.for_url_or_new: group "site:...") are not: their voices are "unvetted".
+_LISTED = "(o.country IS NOT NULL AND o.grp NOT LIKE 'site:%')"
+
+
 @dataclass(frozen=True)
 class StoredDocument:
     id: int
@@ -150,6 +156,7 @@ class StoredDocument:
     content_hash: str
     cluster_id: int | None
     minhash: bytes | None = None
+    listed: bool = True  # its outlet is in a registry (outlets file); unlisted outlets are "unvetted"
 
 
 @dataclass(frozen=True)
@@ -508,7 +515,7 @@ class Store:
             marks = ",".join("?" * len(chunk))
             for r in self._query(
                 f"""SELECT d.id, d.url, d.canonical_url, o.name AS outlet, o.grp, o.state_media, d.title, d.published,
-                       d.text, d.content_hash, d.cluster_id, d.minhash
+                       d.text, d.content_hash, d.cluster_id, d.minhash, {_LISTED} AS listed
                     FROM documents d JOIN outlets o ON o.id = d.outlet_id WHERE d.id IN ({marks})""",
                 chunk,
             ):
@@ -525,6 +532,7 @@ class Store:
                     r["content_hash"],
                     int(r["cluster_id"]) if r["cluster_id"] is not None else None,
                     bytes(r["minhash"]) if r["minhash"] is not None else None,
+                    bool(r["listed"]),
                 )
         return out
 

@@ -9,10 +9,13 @@ import pytest
 
 from corroborate.dedup import (
     NearDuplicateIndex,
+    Shingled,
     canonicalize_url,
+    containment,
     content_hash,
     find_canonical,
     minhash_signature,
+    ngram_hashes,
     similarity,
 )
 from corroborate.errors import ConfigError
@@ -22,6 +25,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "news-html"
 WEWORK_REUTERS = "06e5123e4ef7"  # VentureBeat running a Reuters wire story
 NYT_OPINION = "04a6711caa7c"
 CT_POST_SUVS = "05844573ca7e"
+TECHCRUNCH_WEWORK = "1ace8c85aaee"  # TechCrunch's own report of the investigation in WEWORK_REUTERS
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +76,46 @@ def test_different_real_articles_are_not_near_duplicates(bodies: dict[str, str])
         # each article finds itself and nothing else (the benchmark has no duplicate pages)
         assert index.query(sigs[sha]) == [key], sha
     assert similarity(sigs[shas[0]], sigs[shas[1]]) < 0.2
+
+
+def test_excerpts_and_reprints_are_contained_where_jaccard_misses_them(bodies: dict[str, str]) -> None:
+    s = Settings()
+    original = bodies[WEWORK_REUTERS]
+    paragraphs = [p for p in original.split("\n") if p.strip()]
+    excerpt = "\n".join(paragraphs[:4])  # as a news archive keeps it
+    in_a_page = f"{bodies[CT_POST_SUVS]}\n{original}\n{bodies[NYT_OPINION][:2000]}"  # beside other stories
+    whole = Shingled.of(original)
+    for copy in (excerpt, in_a_page):
+        jaccard = similarity(minhash_signature(original), minhash_signature(copy))
+        assert jaccard < s.near_duplicate_threshold, jaccard  # whole-text similarity does not see it
+        assert whole.copy_containment(Shingled.of(copy)) == 1.0
+    edited = whole.copy_containment(Shingled.of(republished(original)))
+    assert s.copy_containment < edited < 1.0
+    # another report of the same event (TechCrunch), and unrelated articles, are not copies
+    for sha in [TECHCRUNCH_WEWORK, NYT_OPINION, CT_POST_SUVS]:
+        other = Shingled.of(bodies[sha])
+        assert whole.copy_containment(other) < 0.1, sha
+        assert whole.rewrite_containment(other) < s.rewrite_containment, sha
+
+
+def test_containment_is_over_the_shorter_text_and_ignores_scraps() -> None:
+    long = ngram_hashes("one two three four five six seven eight nine ten eleven twelve thirteen fourteen", 2)
+    short = ngram_hashes("six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen", 2)
+    assert len(long) == 13 and len(short) == 10 and len(long & short) == 8
+    assert containment(long, short) == containment(short, long) == 0.8
+    assert containment(long, short, min_ngrams=11) == 0.0  # the shorter is too short to be a copy of anything
+    assert containment(frozenset(), long) == 0.0
+
+
+def test_quotations_are_not_rewrite_passages() -> None:
+    statement = (
+        '"Every public well in the valley is tested monthly, and lithium has never been above the limit in the '
+        'water we deliver, and anyone can ask us for the results of their own street," the director said.'
+    )
+    a = Shingled.of("The water board answered questions on Wednesday morning at a hall in Tressan. " + statement)
+    b = Shingled.of("Reporters from three papers waited outside the closed gates of the pumping station. " + statement)
+    assert a.copy_containment(b) > 0.5  # most of the words are one statement, quoted by both
+    assert a.rewrite_containment(b) == 0.0  # but the two reports share no narrative
 
 
 def test_signature_is_stable_bytes_and_sizes_must_match(bodies: dict[str, str]) -> None:

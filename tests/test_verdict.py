@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import re
+import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
+from corroborate.passages import sentence_spans
 from corroborate.settings import Settings, load_settings
-from corroborate.verdict import EvidenceItem, attributed_origin, decide
+from corroborate.verdict import AttributionMatcher, EvidenceItem, attributed_origin, decide
+
+ROOT = Path(__file__).resolve().parents[1]
+FNC_BODIES = ROOT.parent / "shared" / "data" / "fnc1" / "train_bodies.csv"
 
 
 @pytest.fixture
@@ -24,6 +32,8 @@ def item(
     state: bool = False,
     quote: str = "q",
     attributed: str | None = None,
+    origin: str | None = None,
+    unvetted: bool = False,
 ) -> EvidenceItem:
     probs = {"agree": 0.0, "disagree": 0.0, "discuss": 0.0, "unrelated": 0.0}
     probs[stance] = score
@@ -41,6 +51,8 @@ def item(
         state_media=state,
         cluster_id=cluster,
         attributed_to=attributed,
+        origin_key=origin,
+        unvetted=unvetted,
     )
 
 
@@ -61,6 +73,26 @@ def test_one_owner_is_one_voice(settings: Settings) -> None:
 def test_syndicated_copy_is_one_voice(settings: Settings) -> None:
     v = decide([item("wire", "agree", cluster=7), item("reprint", "agree", cluster=7)], settings)
     assert v.status == "unmatched" and len(v.voices_for) == 1
+
+
+def test_copies_and_rewrites_of_one_text_are_one_voice(settings: Settings) -> None:
+    v = decide([item("site-a", "agree", origin="doc:3"), item("site-b", "agree", origin="doc:3")], settings)
+    assert v.status == "unmatched" and len(v.voices_for) == 1 and v.voices_for[0].outlets == ["site-a", "site-b"]
+    v = decide([item("site-a", "agree", origin="doc:3"), item("site-b", "agree", origin="doc:4")], settings)
+    assert v.status == "corroborated" and len(v.voices_for) == 2
+
+
+def test_resting_only_on_unvetted_voices_is_flagged(settings: Settings) -> None:
+    v = decide([item("a.example", "agree", unvetted=True), item("b.example", "agree", unvetted=True)], settings)
+    assert v.status == "corroborated" and "unvetted_sources_only" in v.flags
+    assert [x.unvetted for x in v.voices_for] == [True, True]
+    v = decide([item("a.example", "agree", unvetted=True), item("Paper", "agree")], settings)
+    assert v.status == "corroborated" and "unvetted_sources_only" not in v.flags
+    # the flag follows the side the status rests on: here the denial
+    v = decide([item("a.example", "disagree", unvetted=True), item("Paper", "agree", 0.5)], settings)
+    assert v.status == "contradicted" and "unvetted_sources_only" in v.flags
+    v = decide([item("a.example", "agree", 0.5, unvetted=True), item("Paper", "disagree")], settings)
+    assert v.status == "contradicted" and "unvetted_sources_only" not in v.flags
 
 
 def test_relayed_report_belongs_to_its_origin(settings: Settings) -> None:
@@ -117,3 +149,76 @@ def test_attributed_origin() -> None:
     assert attributed_origin("RIA Novosti reported the talks on Friday.", names, "Paper") == "RIA Novosti"
     assert attributed_origin("TASS reported it.", names, "TASS") is None  # its own report
     assert attributed_origin("Reutersville council met.", names, "Paper") is None
+
+
+def _regexes_per_outlet(quote: str, outlet_names: Iterable[str], own: str) -> str | None:
+    """The matcher check used before AttributionMatcher (two regexes per outlet), kept as the reference."""
+    for name in outlet_names:
+        if name == own or len(name) < 3:
+            continue
+        n = re.escape(name)
+        if re.search(
+            rf"\b(?:according to|cited by|citing|quoted by|told)\s+(?:the\s+)?{n}\b", quote, re.I
+        ) or re.search(rf"\b{n}\s+(?:news agency\s+)?(?:reported|said|reports|says|cited)\b", quote, re.I):
+            return name
+    return None
+
+
+# the bundled registry plus names that nest in others or in real text ("Times" in "The New York
+# Times", "RIA" in "RIA Novosti", "Post", "Sun"), one too short to match ("AP") and a case variant
+EXTRA_NAMES = ["Times", "New York Times", "RIA", "Guardian", "Daily Mail", "the Daily Mail", "Mirror", "AP",
+               "BBC", "Mashable", "ABC News", "CBS News", "Sun", "The Sun", "Post", "reuters"]
+EDGE_QUOTES = [
+    "Troops will not be sent, according to TASS.",
+    "Troops will not be sent, according to RIA Novosti.",  # own RIA Novosti: "RIA" is still named
+    "The New York Times reported the deal on Friday.",  # own NYT: "Times reported" remains
+    "The figures were first cited by the Times of India.",
+    "According to the Times, TASS news agency reported the talks; Xinhua says so too.",
+    "Reutersville council met, citing Reuters' figures.",
+    "He told  the   Guardian that he would resign.",
+    "RFE/RL reports that AP said nothing.",
+    "ABC News (Australia) said it would appeal.",
+    "The Sun says it is true; the Sun reported it first.",
+    "NPR said. NHK says. Dawn reported.",
+]
+
+
+def test_attribution_matcher_answers_as_the_regexes_did_on_real_sentences() -> None:
+    if not FNC_BODIES.is_file():
+        pytest.skip(f"FNC-1 bodies not found at {FNC_BODIES}")
+    registry = tomllib.loads((ROOT / "corroborate" / "data" / "outlets.toml").read_text(encoding="utf-8"))
+    names = [o["name"] for o in registry["outlet"]] + EXTRA_NAMES
+    ordered = sorted(dict.fromkeys(names), key=len, reverse=True)  # what Checker passed the old function
+    cue = re.compile(r"according to|cited by|citing|quoted by|told|reported|said|reports|says|cited", re.I)
+    csv.field_size_limit(10_000_000)
+    with FNC_BODIES.open(encoding="utf-8", newline="") as f:
+        bodies = [row["articleBody"] for row in csv.DictReader(f)][:300]
+    quotes = [body[a:b] for body in bodies for a, b in sentence_spans(body) if cue.search(body[a:b])]
+    quotes += EDGE_QUOTES
+    matcher = AttributionMatcher(names)
+    attributed: dict[str, int] = {}
+    for quote in quotes:
+        expected = _regexes_per_outlet(quote, ordered, "Paper")
+        assert matcher.match(quote, "Paper") == expected, quote
+        if expected is not None:
+            attributed[expected] = attributed.get(expected, 0) + 1
+            # the publishing outlet is never its own origin; the next name quoted (if any) is
+            assert matcher.match(quote, expected) == _regexes_per_outlet(quote, ordered, expected), quote
+    assert len(quotes) > 1000
+    # the comparison means something: many real attributions, to many outlets
+    assert sum(attributed.values()) > 100 and len(attributed) > 20
+    assert {"Reuters", "CNN", "Associated Press", "AFP", "The New York Times"} <= set(attributed)
+
+
+def test_attribution_matcher_edge_cases() -> None:
+    m = AttributionMatcher(["TASS", "RIA", "RIA Novosti", "Times", "The New York Times", "The Sun", "AP", "Xinhua"])
+    assert m.match("Troops will not be sent, according to RIA Novosti.", "Paper") == "RIA Novosti"  # longest
+    assert m.match("Troops will not be sent, according to RIA Novosti.", "RIA Novosti") == "RIA"
+    assert m.match("The New York Times reported the deal.", "The New York Times") == "Times"
+    assert m.match("the sun SAYS so", "Paper") == "The Sun"  # any case; "the" may be part of a name
+    assert m.match("According to TASS, Xinhua reported it.", "Paper") == "Xinhua"  # longest, not first
+    assert m.match("AP said nothing.", "Paper") is None  # names under 3 characters are never matched
+    assert m.match("TASSology says little.", "Paper") is None  # a name ends at a word boundary
+    assert m.match("Tass reported it.", "TASS") is None  # its own report
+    assert AttributionMatcher([]).match("according to TASS", "Paper") is None
+    assert len(m) == 7
