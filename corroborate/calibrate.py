@@ -3,10 +3,12 @@
 FNC-1 pairs one headline with several bodies, each labelled agree / disagree / discuss /
 unrelated. Each headline becomes a synthetic claim and its bodies the evidence found for it,
 each body an independent voice. The *gold* status is the verdict rule applied to the gold labels
-(fully confident); the *predicted* status is the same rule applied to the stance model's
-out-of-fold probabilities (grouped CV by Body ID, so no body is judged by a model that saw it).
-A grid over ``stance_min_confidence`` and ``stance_high_confidence`` picks the thresholds with
-the best macro-F1 over the three statuses; ties go to the stricter minimum confidence.
+(fully confident); the *predicted* status is the same rule applied to the stances that ``check``
+would give: :func:`corroborate.judge.judge_pairs` (atoms, sentence choice, the judge, the
+attribution rules). Stories are split as in :mod:`corroborate.judge_data` (a headline and its
+story never sit on two sides, and the judge trained on neither part): a grid over
+``stance_min_confidence`` and ``stance_high_confidence`` is chosen on the ``dev`` stories (best
+status macro-F1; ties go to the stricter minimum confidence) and reported on the ``test`` stories.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from corroborate.settings import Settings
+
+if TYPE_CHECKING:
+    from corroborate.judge import Judge
 from corroborate.train_stance import LABELS
 from corroborate.verdict import STATUSES, EvidenceItem, decide
 
@@ -38,6 +44,9 @@ class CalibrationResult:
     gold_counts: dict[str, int]
     grid: list[tuple[float, float, float]]  # (min, high, macro-F1)
     current_macro_f1: float
+    test: dict[str, float] | None = None  # the chosen thresholds on the held-out part
+    test_claims: int = 0
+    test_current_macro_f1: float | None = None
 
     def to_markdown(self) -> str:
         lines = [
@@ -51,8 +60,19 @@ class CalibrationResult:
             f"| stance_min_confidence | {self.stance_min_confidence} |",
             f"| stance_high_confidence | {self.stance_high_confidence} |",
             "",
-            f"Status macro-F1 {self.macro_f1:.4f} (accuracy {self.accuracy:.4f}); with the current settings "
-            f"{self.current_macro_f1:.4f}.",
+            f"Chosen on this part: status macro-F1 {self.macro_f1:.4f} (accuracy {self.accuracy:.4f}); with the "
+            f"current settings {self.current_macro_f1:.4f}.",
+            *(
+                [
+                    "",
+                    f"**Held-out part ({self.test_claims:,} claims): status macro-F1 {self.test['macro_f1']:.4f}**, "
+                    f"accuracy {self.test['accuracy']:.4f}; F1 "
+                    + ", ".join(f"{k} {self.test[k]:.4f}" for k in STATUSES)
+                    + f" (current settings: macro-F1 {self.test_current_macro_f1:.4f}).",
+                ]
+                if self.test is not None and self.test_current_macro_f1 is not None
+                else []
+            ),
             "",
             "| status | F1 |",
             "|---|---|",
@@ -98,10 +118,7 @@ def _scores(gold: Sequence[str], pred: Sequence[str]) -> tuple[float, float, dic
 def calibrate_from_proba(headlines: Sequence[str], labels: Sequence[str], proba: npt.NDArray[np.float64],
                          settings: Settings) -> CalibrationResult:
     """Pick thresholds from out-of-fold probabilities (separate from the CV so tests can feed their own)."""
-    by_headline: dict[str, list[int]] = defaultdict(list)
-    for i, h in enumerate(headlines):
-        by_headline[h].append(i)
-    groups = [g for g in by_headline.values() if len(g) >= 2]
+    groups = _groups(headlines)
     gold = _statuses(groups, labels, None, settings)
     grid: list[tuple[float, float, float]] = []
     best: tuple[float, float, float] | None = None
@@ -122,9 +139,42 @@ def calibrate_from_proba(headlines: Sequence[str], labels: Sequence[str], proba:
     return CalibrationResult(best[0], best[1], macro, acc, per, len(groups), counts, grid, current)
 
 
-def calibrate(data_dir: Path, settings: Settings, folds: int = 5, limit: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> CalibrationResult:
-    from corroborate.evaluate import cross_val_proba
+def _groups(headlines: Sequence[str]) -> list[list[int]]:
+    by_headline: dict[str, list[int]] = defaultdict(list)
+    for i, h in enumerate(headlines):
+        by_headline[h].append(i)
+    return [g for g in by_headline.values() if len(g) >= 2]
 
-    data, proba = cross_val_proba(data_dir, folds=folds, progress=progress, limit=limit)
-    return calibrate_from_proba(data.claims, data.labels, proba, settings)
+
+def judged_split(
+    data_dir: Path, split: str, judge: Judge, limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[str], list[str], npt.NDArray[np.float64]]:
+    """Headlines, gold labels and the check path's stance probabilities for one FNC-1 story split."""
+    from corroborate.judge import judge_pairs
+    from corroborate.judge_data import _fnc1_rows, fnc1_split_of
+
+    claims, bodies, _, labels, topics = _fnc1_rows(data_dir)
+    idx = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == split]
+    if limit:
+        idx = idx[:limit]
+    results = judge_pairs(judge, [(claims[i], bodies[i]) for i in idx], progress=progress)
+    proba = np.array([[r.probabilities[lab] for lab in LABELS] for r in results], dtype=np.float64)
+    return [claims[i] for i in idx], [labels[i] for i in idx], proba
+
+
+def calibrate(data_dir: Path, settings: Settings, judge: Judge | None = None, limit: int | None = None,
+              progress: Callable[[int, int], None] | None = None) -> CalibrationResult:
+    from corroborate.judge import Judge
+
+    judge = judge or Judge.load()
+    result = calibrate_from_proba(*judged_split(data_dir, "dev", judge, limit, progress), settings)
+    headlines, labels, proba = judged_split(data_dir, "test", judge, limit, progress)
+    groups = _groups(headlines)
+    gold = _statuses(groups, labels, None, settings)
+    chosen = replace(settings, stance_min_confidence=result.stance_min_confidence,
+                     stance_high_confidence=result.stance_high_confidence)
+    macro, acc, per = _scores(gold, _statuses(groups, labels, proba, chosen))
+    current, _, _ = _scores(gold, _statuses(groups, labels, proba, settings))
+    return replace(result, test={"macro_f1": macro, "accuracy": acc, **per}, test_claims=len(groups),
+                   test_current_macro_f1=current)

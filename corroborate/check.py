@@ -14,24 +14,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import numpy as np
-import numpy.typing as npt
-
 from corroborate import dedup
+from corroborate.atoms import Atom, split_atoms
 from corroborate.claims import Attribution, ClaimSentence, split_claims
 from corroborate.embed import Embedder, load_embedder
 from corroborate.errors import ConfigError, IndexStateError, StoreError
 from corroborate.index import VectorIndex, load_index, sync_index
+from corroborate.judge import AtomJudgement, Judge, claim_atoms, claim_problem
 from corroborate.lock import writer_lock
 from corroborate.outlets import OutletRegistry, load_outlets
-from corroborate.polarity import judge_quote
-from corroborate.retrieve import Evidence, Exclusions, Retriever
+from corroborate.retrieve import Evidence, ExcludedCopy, Exclusions, Retriever
 from corroborate.settings import Settings
-from corroborate.stance import StanceModel
 from corroborate.store import Store
-from corroborate.verdict import EvidenceItem, Verdict, attributed_origin, decide
-
-MAX_CLAIM_CHARS = 2000
+from corroborate.verdict import AtomVerdict, AttributionMatcher, EvidenceItem, Verdict, decide, decide_sentence
 
 
 @dataclass(frozen=True)
@@ -84,6 +79,7 @@ class SentenceResult:
             "voices_against": [x.to_dict() for x in v.voices_against] if v else [],
             "flags": list(v.flags) if v else [],
             "evidence": [e.to_dict() for e in v.evidence] if v else [],
+            "atoms": [a.to_dict() for a in v.atoms] if v else [],
         }
 
 
@@ -92,6 +88,7 @@ class ArticleReport:
     article: Article
     sentences: list[SentenceResult]
     corpus: dict[str, Any] = field(default_factory=dict)
+    excluded_copies: list[ExcludedCopy] = field(default_factory=list)  # copies of the article left out
 
     @property
     def title(self) -> str:
@@ -114,6 +111,7 @@ class ArticleReport:
                 "claims": sum(1 for s in self.sentences if s.sentence.is_claim),
                 "summary": counts,
                 "corpus": self.corpus,
+                "excluded_copies": [c.to_dict() for c in self.excluded_copies],
             },
             "claims": [s.to_dict() for s in self.sentences],
         }
@@ -196,19 +194,17 @@ def split_title(text: str) -> tuple[str | None, str]:
 
 
 def validate_claim(text: str) -> str:
-    claim = " ".join(text.split())
-    if not claim:
-        raise ConfigError("the claim is empty")
-    if "\x00" in claim:
-        raise ConfigError("the claim contains binary data")
-    if len(claim) > MAX_CLAIM_CHARS:
-        raise ConfigError(
-            f"the claim is {len(claim)} characters; the limit is {MAX_CLAIM_CHARS} (use `article` for long texts)"
-        )
-    return claim
+    """The claim with its whitespace flattened, or a one-line ConfigError saying why it cannot be judged."""
+    problem = claim_problem(text)
+    if problem:
+        raise ConfigError(problem)
+    return " ".join(text.split())
 
 
 # -- the checker -----------------------------------------------------------------------------
+
+Progress = Callable[[int, int], None]
+PROGRESS_BATCH = 16  # claims judged per step when progress is reported (a batch still fills the judge's batches)
 
 
 def open_index(
@@ -230,6 +226,15 @@ def open_index(
         return loaded[0]
     if store.passage_count() == 0 and loaded is None:
         return VectorIndex.empty("flat", embedder.name, embedder.dimension, settings)
+    if store.read_only:  # nothing can be repaired in a read-only data folder: answer from what is saved
+        if loaded is None:
+            raise IndexStateError(
+                f"no usable index in {settings.index_dir}, and the data folder is read-only; run "
+                "`corroborate index rebuild` where it can be written"
+            )
+        if log:
+            log(f"warning: the index lags the store and {settings.home} is read-only; answering from the saved index")
+        return loaded[0]
     try:
         with writer_lock(settings.home, timeout=0, what="index repair"):
             index, report = sync_index(store, embedder, settings)
@@ -250,20 +255,20 @@ class Checker:
         store: Store,
         index: VectorIndex,
         embedder: Embedder,
-        stance: StanceModel,
+        judge: Judge,
         registry: OutletRegistry | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.index = index
         self.embedder = embedder
-        self.stance = stance
+        self.judge_model = judge
         self.registry = registry
         self.retriever = Retriever(store, index, embedder, settings)
         outlets = store.outlets()
         self._groups = {o.name: o.group for o in outlets}
-        # longest names first so "RIA Novosti" wins over "RIA"
-        self._names = sorted(self._groups, key=len, reverse=True)
+        # built once: matching a quote then costs the same whatever the registry's size
+        self._attribution = AttributionMatcher(self._groups)
 
     @classmethod
     def open(cls, settings: Settings, log: Callable[[str], None] | None = None) -> Checker:
@@ -280,7 +285,7 @@ class Checker:
             registry: OutletRegistry | None = OutletRegistry(load_outlets(settings.outlets_file))
         except ConfigError:
             registry = None
-        return cls(settings, store, index, embedder, StanceModel.load(settings.stance_model, embedder), registry)
+        return cls(settings, store, index, embedder, Judge.for_settings(settings, embedder), registry)
 
     def close(self) -> None:
         self.store.close()
@@ -290,74 +295,90 @@ class Checker:
 
     # ---
 
-    def judge(self, claims: Sequence[str], exclusions: Exclusions | None = None) -> list[Verdict]:
-        """Verdicts for several claims: one embedding batch, one stance batch."""
+    def judge(
+        self,
+        claims: Sequence[str],
+        exclusions: Exclusions | None = None,
+        atoms: Sequence[Sequence[Atom]] | None = None,
+    ) -> list[Verdict]:
+        """Verdicts for several claims: retrieval per claim, then every checkable atom judged against
+        every retrieved evidence text in one embedding batch and one cross-encoder batch."""
         if not claims:
             return []
+        claim_atoms_ = [list(a) for a in atoms] if atoms is not None else [claim_atoms(c) for c in claims]
         vectors = self.embedder.encode(list(claims))
         found: list[list[Evidence]] = [self.retriever.retrieve(c, exclusions, vectors[i]) for i, c in enumerate(claims)]
-        pairs = [(c, ev.excerpt) for c, evs in zip(claims, found, strict=True) for ev in evs]
-        results = self.stance.predict(pairs)
-        quote_sims = self._quote_similarities(vectors, found, [r.quote for r in results])
-        stances = iter(zip(results, quote_sims, strict=True))
-        s = self.settings
+        jobs: list[tuple[Atom, str]] = []
+        for ats, evs in zip(claim_atoms_, found, strict=True):
+            for atom in ats:
+                if atom.checkable:
+                    jobs.extend((atom, ev.excerpt) for ev in evs)
+        results = iter(self.judge_model.judge_atoms(jobs))
         verdicts: list[Verdict] = []
-        for claim, evs in zip(claims, found, strict=True):
-            items: list[EvidenceItem] = []
-            for ev in evs:
-                st, quote_sim = next(stances)
-                judged = judge_quote(claim, st.quote, st.probabilities, quote_sim, s.min_quote_similarity,
-                                     s.paraphrase_similarity)
-                doc = ev.document
-                start = ev.excerpt_start + st.quote_start
-                end = ev.excerpt_start + st.quote_end
-                items.append(
-                    EvidenceItem(
-                        outlet=doc.outlet,
-                        group=doc.owner_group,
-                        url=doc.url,
-                        quote=st.quote,
-                        start=start,
-                        end=end,
-                        stance=judged.stance,
-                        score=judged.score,
-                        quote_similarity=quote_sim,
-                        reason=judged.reason,
-                        probabilities=st.probabilities,
-                        similarity=ev.similarity,
-                        title=doc.title,
-                        published=doc.published,
-                        state_media=doc.state_media,
-                        cluster_id=doc.cluster_id,
-                        attributed_to=attributed_origin(st.quote, self._names, doc.outlet),
-                    )
-                )
-            verdicts.append(decide(items, self.settings, self._groups))
+        for ats, evs in zip(claim_atoms_, found, strict=True):
+            atom_verdicts: list[AtomVerdict] = []
+            for ai, atom in enumerate(ats):
+                if not atom.checkable:
+                    atom_verdicts.append(AtomVerdict(atom, None))
+                    continue
+                items = [self._item(ev, next(results), ai) for ev in evs]
+                atom_verdicts.append(AtomVerdict(atom, decide(items, self.settings, self._groups)))
+            verdicts.append(decide_sentence(atom_verdicts, self.settings))
         return verdicts
 
-    def _quote_similarities(
-        self, claim_vectors: npt.NDArray[np.float32], found: list[list[Evidence]], quotes: list[str]
-    ) -> list[float]:
-        """Cosine of each claim and the sentence quoted for it (each distinct quote embedded once)."""
-        distinct = sorted(set(quotes))
-        if not distinct:
-            return []
-        position = {q: i for i, q in enumerate(distinct)}
-        vecs = self.embedder.encode(distinct)
-        out: list[float] = []
-        it = iter(quotes)
-        for i, evs in enumerate(found):
-            for _ in evs:
-                out.append(float(vecs[position[next(it)]] @ claim_vectors[i]))
-        return out
+    def _item(self, ev: Evidence, j: AtomJudgement, atom_index: int) -> EvidenceItem:
+        doc = ev.document
+        return EvidenceItem(
+            outlet=doc.outlet,
+            group=doc.owner_group,
+            url=doc.url,
+            quote=j.quote,
+            start=ev.excerpt_start + j.quote_start,
+            end=ev.excerpt_start + j.quote_end,
+            stance=j.stance,
+            score=j.score,
+            quote_similarity=j.similarity,
+            reason=j.reason,
+            probabilities=j.probabilities,
+            similarity=ev.similarity,
+            title=doc.title,
+            published=doc.published,
+            state_media=doc.state_media,
+            cluster_id=doc.cluster_id,
+            attributed_to=self._attribution.match(j.quote, doc.outlet),
+            origin_key=ev.origin,
+            unvetted=not doc.listed,
+            atom=atom_index,
+            judge=j.judge,
+        )
 
     def check_claim(self, text: str) -> ClaimResult:
         claim = validate_claim(text)
         return ClaimResult(claim, self.judge([claim])[0])
 
-    def check_claims(self, texts: Sequence[str]) -> list[ClaimResult]:
+    def check_claims(self, texts: Sequence[str], progress: Progress | None = None) -> list[ClaimResult]:
+        """Verdicts for ``texts``; ``progress(done, total)`` hears after each batch of claims."""
         claims = [validate_claim(t) for t in texts]
-        return [ClaimResult(c, v) for c, v in zip(claims, self.judge(claims), strict=True)]
+        verdicts = self._judge_batches(claims, None, None, progress)
+        return [ClaimResult(c, v) for c, v in zip(claims, verdicts, strict=True)]
+
+    def _judge_batches(
+        self,
+        claims: Sequence[str],
+        exclusions: Exclusions | None,
+        atoms: Sequence[Sequence[Atom]] | None,
+        progress: Progress | None,
+    ) -> list[Verdict]:
+        """:meth:`judge`, in batches of PROGRESS_BATCH claims when someone wants to hear progress."""
+        if progress is None:
+            return self.judge(claims, exclusions, atoms)
+        verdicts: list[Verdict] = []
+        progress(0, len(claims))
+        for start in range(0, len(claims), PROGRESS_BATCH):
+            end = start + PROGRESS_BATCH
+            verdicts += self.judge(claims[start:end], exclusions, None if atoms is None else atoms[start:end])
+            progress(len(verdicts), len(claims))
+        return verdicts
 
     def exclusions_for(self, article: Article) -> Exclusions:
         outlets: set[str] = set()
@@ -371,15 +392,21 @@ class Checker:
             if stored is not None and stored.cluster_id is not None:
                 clusters.add(stored.cluster_id)
         sig = dedup.minhash_signature(article.text, self.settings.minhash_permutations)
-        return Exclusions(frozenset(outlets), frozenset(urls), frozenset(clusters), sig, article.published)
+        return Exclusions(
+            frozenset(outlets), frozenset(urls), frozenset(clusters), sig, article.published, text=article.text
+        )
 
-    def check_article(self, article: Article) -> ArticleReport:
+    def check_article(self, article: Article, progress: Progress | None = None) -> ArticleReport:
+        """Every claim of ``article`` judged; ``progress(done, total)`` hears after each batch of claims."""
         sentences = split_claims(article.text, article.title)
         claims = [s for s in sentences if s.is_claim]
-        verdicts = self.judge([s.claim_text for s in claims], self.exclusions_for(article))
+        exclusions = self.exclusions_for(article)
+        verdicts = self._judge_batches(
+            [s.claim_text for s in claims], exclusions, [split_atoms(s) for s in claims], progress
+        )
         by_index = {s.index: v for s, v in zip(claims, verdicts, strict=True)}
         results = [SentenceResult(s, by_index.get(s.index)) for s in sentences]
-        return ArticleReport(article, results, self.corpus_info())
+        return ArticleReport(article, results, self.corpus_info(), list(exclusions.copies.values()))
 
 
 __all__ = ["Article", "ArticleReport", "Attribution", "Checker", "ClaimResult", "SentenceResult", "read_article"]

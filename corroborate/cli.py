@@ -316,14 +316,15 @@ def stance(c: Context, pairs: Path, output: Path) -> None:
     spreadsheet shows it as text instead of running it as a formula.
     """
     s = c.settings()
+    from corroborate.judge import Judge
     from corroborate.output import check_output
-    from corroborate.stance import StanceModel, read_pairs_csv, run_stance_csv
+    from corroborate.stance import read_pairs_csv, run_stance_csv
 
     read_pairs_csv(pairs)  # validate before loading models
     check_output(output, [pairs])
-    model = StanceModel.load(s.stance_model)
+    judge = Judge.for_settings(s)
     with progress("stance") as tick:
-        n = run_stance_csv(pairs, output, model, progress=tick)
+        n = run_stance_csv(pairs, output, judge, progress=tick)
     _err(f"wrote {n} rows to {output}")
 
 
@@ -332,14 +333,88 @@ def eval_() -> None:
     """Evaluate models on labelled data."""
 
 
+_SPLIT = click.option("--split", type=click.Choice(["train", "dev", "test"]), default="test", show_default=True,
+                      help="Which part (split by group; test is frozen: nothing is chosen on it).")
+_LIMIT = click.option("--limit", type=click.IntRange(1), help="Use only the first N pairs (quick runs).")
+_DATA = click.option("--data", type=click.Path(path_type=Path), required=True, help="The shared data folder.")
+
+
+_WORD_RULES = click.option("--word-rules", is_flag=True,
+                           help="Ablation: let the retired word-list rules (polarity.py) override the judge.")
+
+
+def _judge_eval(source: str, data: Path, split: str, limit: int | None, word_rules: bool = False) -> None:
+    from corroborate.evaluate_judge import eval_fnc1, eval_sentences
+    from corroborate.judge import Judge
+
+    judge = Judge.load()
+    with progress(f"eval {source}") as tick:
+        if source == "fnc1":
+            result = eval_fnc1(judge, data, split, limit, progress=tick, word_rules=word_rules)
+        else:
+            result = eval_sentences(judge, data, source, split, limit, progress=tick)
+    click.echo(result.to_markdown())
+
+
+@eval_.command("snli")
+@_DATA
+@_SPLIT
+@_LIMIT
+def eval_snli(data: Path, split: str, limit: int | None) -> None:
+    """The judge's accuracy on SNLI (test = SNLI's own test file)."""
+    _judge_eval("snli", data, split, limit)
+
+
+@eval_.command("cannot")
+@_DATA
+@_SPLIT
+@_LIMIT
+def eval_cannot(data: Path, split: str, limit: int | None) -> None:
+    """The judge on held-out CANNOT negation/antonym pairs: denial precision and recall."""
+    _judge_eval("cannot", data, split, limit)
+
+
+@eval_.command("perspectrum")
+@_DATA
+@_SPLIT
+@_LIMIT
+def eval_perspectrum(data: Path, split: str, limit: int | None) -> None:
+    """The judge on Perspectrum's own split: support (entails) vs undermine (contradicts)."""
+    _judge_eval("perspectrum", data, split, limit)
+
+
 @eval_.command("fnc1")
+@_DATA
+@_SPLIT
+@_LIMIT
+@_WORD_RULES
+def eval_fnc1(data: Path, split: str, limit: int | None, word_rules: bool) -> None:
+    """FNC-1 headline/body pairs of the story-grouped split, judged as check judges them."""
+    _judge_eval("fnc1", data, split, limit, word_rules)
+
+
+@eval_.command("denials")
+@click.option("--file", "path", type=click.Path(path_type=Path), default=Path("tests/data/denials.tsv"),
+              show_default=True, help="The news denial set (id, group, category, claim, sentence, label).")
+@_WORD_RULES
+def eval_denials(path: Path, word_rules: bool) -> None:
+    """The news denial set, judged as check judges it: per-class precision and recall."""
+    from corroborate.evaluate_judge import eval_denials as run
+    from corroborate.judge import Judge
+
+    judge = Judge.load()
+    with progress("eval denials") as tick:
+        click.echo(run(judge, path, progress=tick, word_rules=word_rules).to_markdown())
+
+
+@eval_.command("fnc1-gbm")
 @click.option("--data", type=click.Path(path_type=Path), required=True, help="Folder with fnc1/ (or the fnc1 folder).")
 @click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
 @click.option("--limit", type=click.IntRange(1), help="Use only the first N pairs (quick runs).")
 @click.option("--group-by", "grouping", type=click.Choice(["body", "topic"]), default="body", show_default=True,
               help="Keep each body (or each whole story: its bodies and related headlines) on one side of a split.")
-def eval_fnc1(data: Path, folds: int, limit: int | None, grouping: str) -> None:
-    """Cross-validated FNC-1 score (folds grouped by Body ID or by topic), accuracy and per-class F1."""
+def eval_fnc1_gbm(data: Path, folds: int, limit: int | None, grouping: str) -> None:
+    """The retired document-level stance model (gradient boosting): cross-validated FNC-1 score (a baseline)."""
     from corroborate.evaluate import evaluate_fnc1
 
     with progress("eval") as tick:
@@ -348,16 +423,15 @@ def eval_fnc1(data: Path, folds: int, limit: int | None, grouping: str) -> None:
 
 
 @cli.command()
-@click.option("--data", type=click.Path(path_type=Path), required=True, help="Folder with fnc1/ and snli/.")
-@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
-@click.option("--limit", type=click.IntRange(1), help="Use only the first N pairs (quick runs).")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help="The shared data folder (fnc1/).")
+@click.option("--limit", type=click.IntRange(1), help="Use only the first N pairs of each part (quick runs).")
 @pass_ctx
-def calibrate(c: Context, data: Path, folds: int, limit: int | None) -> None:
-    """Recompute the verdict thresholds from FNC-1 train (out-of-fold stances, grouped by Body ID)."""
+def calibrate(c: Context, data: Path, limit: int | None) -> None:
+    """Recompute the verdict thresholds on the check path: chosen on FNC-1 dev stories, reported on test stories."""
     from corroborate.calibrate import calibrate as run
 
     with progress("calibrate") as tick:
-        result = run(data, c.settings(), folds=folds, limit=limit, progress=tick)
+        result = run(data, c.settings(), limit=limit, progress=tick)
     click.echo(result.to_markdown())
 
 

@@ -51,9 +51,23 @@ def table_rows(report: ArticleReport | ClaimResult) -> list[dict[str, Any]]:
                 "flags": ", ".join(e["flags"]),
                 "source": _attribution(e),
                 "top evidence": _top_link(e),
+                "atoms": _atom_summary(e),
             }
         )
     return rows
+
+
+def _atom_summary(e: dict[str, Any]) -> str:
+    """"2/3 parts corroborated: …" for the table: what each part of the sentence came to."""
+    atoms = e.get("atoms") or []
+    if len(atoms) <= 1:
+        return ""
+    marks = {"corroborated": "✔", "contradicted": "✘", "unmatched": "·", None: "–"}
+    return " | ".join(f"{marks[a['status']]} {a['kind']}: {_short(a['text'])}" for a in atoms)
+
+
+def _short(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _attribution(e: dict[str, Any]) -> str:
@@ -99,11 +113,30 @@ def to_markdown(report: ArticleReport | ClaimResult) -> str:
             lines.append("")
         if e["flags"]:
             lines += [f"Flags: {', '.join(e['flags'])}", ""]
-        for ev in e["evidence"][:6]:
+        atoms = e.get("atoms") or []
+        if len(atoms) > 1:
+            lines += ["| part | kind | status | voices for | voices against | note |", "|---|---|---|---|---|---|"]
+            for a in atoms:
+                note = a["reason"] or ("anonymous source" if a["attribution"]["kind"] == "anonymous" else "")
+                if a["checkable"] and not a["distinctive"]:
+                    note = "carried by the qualified part"
+                lines.append(
+                    f"| {_md(a['text'])} | {a['kind']} | {a['status'] or 'not a claim'}"
+                    f" | {_md(_voices(a, 'voices_for'))} | {_md(_voices(a, 'voices_against'))} | {_md(note)} |"
+                )
+            lines.append("")
+        for ev in [x for x in e["evidence"] if x["stance"] in {"agree", "disagree"}][:6] or e["evidence"][:3]:
+            part = f" (part {ev['atom'] + 1})" if ev.get("atom") is not None and len(atoms) > 1 else ""
+            judge = ev.get("judge")
+            probs = (
+                f" — judge: entails {judge['entails']:.2f}, contradicts {judge['contradicts']:.2f}"
+                if judge else ""
+            )
             lines.append(
-                f"- **{ev['stance']}** ({ev['score']:.2f}) — {ev['outlet']}"
+                f"- **{ev['stance']}**{part} ({ev['score']:.2f}) — {ev['outlet']}"
                 f"{' [state media]' if ev['state_media'] else ''}: “{_md(ev['quote'])}”"
-                f" [{_md(ev['title']) or 'link'}]({ev['url']})"
+                f" [{_md(ev['title']) or 'link'}]({ev['url']}){probs}"
+                + (f" · {ev['reason']}" if ev.get("reason") not in (None, "judge") else "")
             )
         if not e["evidence"]:
             lines.append("- no related reporting found in the corpus")

@@ -83,6 +83,17 @@ class Settings:
     min_text_chars: int = _f(200, "Pages with less extracted text are skipped as not articles.")
     minhash_permutations: int = _f(128, "MinHash permutations for near-duplicate detection.")
     near_duplicate_threshold: float = _f(0.7, "Jaccard similarity above which two texts are one syndicated origin.")
+    copy_containment: float = _f(
+        0.5,
+        "Share of the shorter text's word 5-grams found in the longer from which one text is a copy or excerpt of "
+        "the other: the article's copies are not evidence, evidence copies are one voice (docs/evaluation.md).",
+    )
+    rewrite_containment: float = _f(
+        0.15,
+        "Share of the shorter text's word 8-grams outside quotations found in the longer from which two documents "
+        "published within rewrite_window_days are one rewritten origin, across domains (docs/evaluation.md).",
+    )
+    rewrite_window_days: int = _f(3, "Days apart within which documents sharing long passages are one origin.")
 
     # passages, embeddings, index
     passage_sentences: int = _f(3, "Sentences per passage window.")
@@ -105,14 +116,11 @@ class Settings:
     window_days: int | None = _f(None, "Only evidence published within this many days of the article (empty = any).")
 
     # stance and verdict
-    stance_model: Path | None = _f(None, "Trained stance model file; empty = the bundled one.")
+    judge_model: Path | None = _f(
+        None, "Folder of a retrained sentence judge (python -m corroborate.train_judge --out DIR); empty = bundled."
+    )
+    judge_sentences: int = _f(2, "Evidence sentences per document the judge reads for each atom (closest first).")
     stance_min_confidence: float = _f(0.45, "A stance below this probability does not count as a voice.")
-    min_quote_similarity: float = _f(
-        0.55, "An evidence sentence less similar than this to the claim only discusses it (never a voice)."
-    )
-    paraphrase_similarity: float = _f(
-        0.75, "A sentence this similar that the model calls 'discuss' restates the claim."
-    )
     stance_high_confidence: float = _f(0.7, "When every voice is at least this confident, voices count unweighted.")
     min_voices_corroborated: int = _f(2, "Independent agreeing voices needed for 'corroborated'.")
     min_voices_contradicted: int = _f(1, "Independent disagreeing voices needed for 'contradicted'.")
@@ -213,7 +221,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 # Keys a config file found on its own may not set: they load code (a pickled model, a Dask scheduler
 # whose replies are unpickled) or open the network to private addresses. Any other *_model path is
 # treated the same, so a model setting added later is covered.
-EXPLICIT_ONLY = frozenset({"stance_model", "allow_private", "dask_address"})
+EXPLICIT_ONLY = frozenset({"judge_model", "allow_private", "dask_address"})
+# Settings of the retired document-level stance path: a config file that still sets them loads, with a warning.
+RETIRED = frozenset({"stance_model", "min_quote_similarity", "paraphrase_similarity"})
 
 
 def explicit_only(name: str) -> bool:
@@ -239,6 +249,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "min_text_chars": (0, 1_000_000),
     "minhash_permutations": (16, 1024),
     "near_duplicate_threshold": (0.0, 1.0),
+    "copy_containment": (0.01, 1.0),
+    "rewrite_containment": (0.01, 1.0),
+    "rewrite_window_days": (0, 36_500),
     "passage_sentences": (1, 100),
     "passage_overlap": (0, 99),
     "max_passage_chars": (50, 100_000),
@@ -256,8 +269,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "min_similarity": (0.0, 1.0),
     "window_days": (0, 36_500),
     "stance_min_confidence": (0.0, 1.0),
-    "min_quote_similarity": (0.0, 1.0),
-    "paraphrase_similarity": (0.0, 1.0),
+    "judge_sentences": (1, 20),
     "stance_high_confidence": (0.0, 1.0),
     "min_voices_corroborated": (1, 1_000),
     "min_voices_contradicted": (1, 1_000),
@@ -308,6 +320,12 @@ def load_settings(
     for path in candidates:
         if path.is_file():
             for key, raw in _read_toml(path).items():
+                if key in RETIRED:
+                    (warn or _warn_stderr)(
+                        f"warning: config {path}: '{key}' is retired (the sentence judge replaced the "
+                        "stance model and its quote rules); ignored"
+                    )
+                    continue
                 if key not in names:
                     raise ConfigError(f"config {path}: unknown setting '{key}'")
                 if not cfg_raw and explicit_only(key):
@@ -379,7 +397,7 @@ def _num(x: float) -> str:
 _ACCEPTED = {
     "home": "a folder path, not empty",
     "outlets_file": "a file path or empty",
-    "stance_model": "a file path or empty",
+    "judge_model": "a folder or empty",
     "user_agent": "one line of printable ASCII",
     "gdelt_url": "an http(s) URL",
     "task_runner": "`thread`, `dask`",

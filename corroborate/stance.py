@@ -19,6 +19,7 @@ import numpy as np
 
 from corroborate.embed import Embedder, load_embedder
 from corroborate.errors import ConfigError, ModelError
+from corroborate.judge import Judge, claim_problem
 from corroborate.output import check_output, csv_safe, write_output
 from corroborate.stance_features import FEATURE_NAMES, build_matrix, embedding_blocks, prepare
 from corroborate.train_stance import FORMAT_VERSION, LABELS, combine, project
@@ -160,6 +161,9 @@ def read_pairs_csv(in_path: Path) -> list[tuple[str, str, str]]:
             row_id, claim, evidence = (record[i] for i in pos)
             if not claim.strip():
                 raise ConfigError(f"{in_path} line {line}: empty claim (id {row_id!r})")
+            problem = claim_problem(claim)
+            if problem:
+                raise ConfigError(f"{in_path} line {line} (id {row_id[:40]!r}): {problem}")
             rows.append((row_id, claim, evidence))
     except csv.Error as exc:
         raise ConfigError(f"{in_path} is malformed CSV near line {reader.line_num}: {exc}") from None
@@ -169,10 +173,14 @@ def read_pairs_csv(in_path: Path) -> list[tuple[str, str, str]]:
 def run_stance_csv(
     in_path: Path,
     out_path: Path,
-    model: StanceModel | None = None,
+    model: Judge | None = None,
     progress: Progress | None = None,
 ) -> int:
     """Label every row of ``in_path`` and write id,stance,p_* to ``out_path``; returns rows written.
+
+    Each row is judged as ``check`` judges an evidence text (:func:`corroborate.judge.judge_pairs`:
+    the claim's atoms, the evidence sentences closest to each, the cross-encoder, the attribution
+    rules), so the CSV says what a check would count.
 
     ``out_path`` follows :mod:`corroborate.output` (never the input, ``-`` is stdout, devices written in
     place, regular files atomically); an id a spreadsheet would run as a formula gets a leading ``'``.
@@ -180,22 +188,25 @@ def run_stance_csv(
     rows = read_pairs_csv(Path(in_path))
     out_path = Path(out_path)
     check_output(out_path, [in_path])
-    stance_model = model or StanceModel.load()
-    results = stance_model.predict([(claim, evidence) for _, claim, evidence in rows], progress=progress)
+    from corroborate.judge import judge_pairs
+
+    judge = model or Judge.load()
+    results = judge_pairs(judge, [(claim, evidence) for _, claim, evidence in rows], progress=progress)
 
     def write(fh: TextIO) -> None:
         writer = csv.writer(fh)
         writer.writerow(_OUT_COLUMNS)
         for (row_id, _, _), r in zip(rows, results, strict=True):
-            writer.writerow([csv_safe(row_id), r.label, *(f"{p:.6f}" for p in _rounded(r))])
+            ps = [r.probabilities[k] for k in ("agree", "disagree", "discuss", "unrelated")]
+            writer.writerow([csv_safe(row_id), r.stance, *(f"{p:.6f}" for p in _rounded(ps))])
 
     write_output(out_path, write, [in_path])
     return len(rows)
 
 
-def _rounded(r: StanceResult) -> list[float]:
+def _rounded(probabilities: Sequence[float]) -> list[float]:
     # Push the rounding residue into the largest probability so the written row sums to 1.
-    ps = [round(p, 6) for p in (r.p_agree, r.p_disagree, r.p_discuss, r.p_unrelated)]
+    ps = [round(p, 6) for p in probabilities]
     top = max(range(4), key=lambda i: ps[i])
     ps[top] = round(ps[top] + 1.0 - sum(ps), 6)
     return ps

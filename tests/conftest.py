@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from corroborate.judge import Judge
 from corroborate.settings import Settings, load_settings
 
 try:  # tests/ has no __init__.py, so pytest puts tests/ itself on sys.path
@@ -45,3 +46,9 @@ def make_loopback_settings(home: Path, **overrides: object) -> Settings:
 @pytest.fixture
 def loopback_settings(tmp_path: Path) -> Settings:
     return make_loopback_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def judge() -> Judge:
+    """The bundled sentence judge (cross-encoder + MiniLM), loaded once per test session."""
+    return Judge.load()

@@ -5,6 +5,7 @@ must be those the demo corpus was written to produce (corroborate/data/demo/expe
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -112,3 +113,48 @@ def test_check_claim_against_the_demo_corpus(demo_home: Path) -> None:
     assert res.returncode == 0, res.stderr[-2000:]
     data = json.loads(res.stdout)
     assert data["evidence"] and data["evidence"][0]["outlet"] == "The Veloria Observer"
+
+
+def test_atoms_of_the_compound_sentence(report: dict[str, Any]) -> None:
+    """The background of the compound sentence is corroborated, its provenance is not: partly corroborated."""
+    got = _entry(report, "first revealed by the trade magazine Keelhaven Review")
+    by_kind = {a["kind"]: a for a in got["atoms"]}
+    assert by_kind["main"]["status"] == "corroborated", json.dumps(got["atoms"], indent=1)
+    assert by_kind["provenance"]["status"] == "unmatched"
+    assert got["status"] == "unmatched" and "partly_corroborated" in got["flags"]
+
+
+def test_debunked_hoax_names_the_denying_sentences(report: dict[str, Any]) -> None:
+    got = _entry(report, "Edvard Lask died")
+    against = {o for v in got["voices_against"] for o in v["outlets"]}
+    assert {"VBS News", "The Veloria Observer"} <= against, got["voices_against"]
+    denials = [e for e in got["evidence"] if e["stance"] == "disagree"]
+    assert denials and all(e["judge"]["contradicts"] >= 0.5 for e in denials)
+    assert all("Lask" in e["quote"] for e in denials)
+
+
+def test_stance_csv_says_what_check_counted(demo_home: Path, report: dict[str, Any], tmp_path: Path) -> None:
+    """One judging path: `stance` on (claim, quoted sentence) gives the stance `check` gave that sentence.
+    (Single-atom claims without attribution: an attribution rule may read the sentences around a quote,
+    which the CSV row does not carry.)"""
+    rows = []
+    for entry in report["claims"]:
+        atoms = entry["atoms"]
+        if not entry["is_claim"] or len(atoms) != 1 or not atoms[0]["checkable"]:
+            continue
+        if atoms[0]["attribution"]["kind"] != "none":
+            continue
+        for e in entry["evidence"]:
+            rows.append((f"r{len(rows)}", entry["claim_text"], e["quote"], e["stance"]))
+    assert len(rows) >= 5
+    pairs = tmp_path / "pairs.csv"
+    with pairs.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "claim", "evidence"])
+        w.writerows(r[:3] for r in rows)
+    out = tmp_path / "out.csv"
+    res = _run(demo_home, "stance", str(pairs), "-o", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    with out.open(encoding="utf-8", newline="") as fh:
+        got = {r["id"]: r["stance"] for r in csv.DictReader(fh)}
+    assert {r[0]: r[3] for r in rows} == got

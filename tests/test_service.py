@@ -165,7 +165,7 @@ def test_only_the_key_holder_is_answered(settings: Settings, service: CheckerSer
         ServiceClient(service.address, secrets.token_bytes(32), connect_timeout=10).ping()
     assert connect_service(settings, timeout=10) is not None, "a refused peer does not stop the service"
     # a service with other settings would judge by them: not used
-    assert connect_service(settings.replace(min_quote_similarity=settings.min_quote_similarity + 0.1)) is None
+    assert connect_service(settings.replace(stance_min_confidence=settings.stance_min_confidence + 0.1)) is None
 
 
 def test_check_task_asks_the_service(settings: Settings, service: CheckerService, in_process: Checker,

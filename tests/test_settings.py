@@ -74,35 +74,35 @@ def test_discovered_config_may_not_set_code_paths_or_allow_private(
     work = tmp_path / "work"
     work.mkdir()
     (work / "corroborate.toml").write_text(
-        'stance_model = "m.joblib"\nallow_private = true\ndask_address = "tcp://evil:8786"\ndense_k = 7\n',
+        'judge_model = "m"\nallow_private = true\ndask_address = "tcp://evil:8786"\ndense_k = 7\n',
         encoding="utf-8",
     )
     monkeypatch.chdir(work)
     warnings: list[str] = []
     s = load_settings({"home": tmp_path / "home"}, environ={}, warn=warnings.append)
-    assert s.stance_model is None and s.allow_private is False and s.dask_address == ""
+    assert s.judge_model is None and s.allow_private is False and s.dask_address == ""
     assert s.dense_k == 7  # the rest of the file still counts
-    assert sorted(w.split("'")[1] for w in warnings) == ["allow_private", "dask_address", "stance_model"]
+    assert sorted(w.split("'")[1] for w in warnings) == ["allow_private", "dask_address", "judge_model"]
     assert all("\n" not in w and "corroborate.toml" in w for w in warnings)
 
 
 def test_home_config_is_discovered_too_and_warns_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "corroborate.toml").write_text('stance_model = "/tmp/evil.joblib"\n', encoding="utf-8")
-    assert load_settings({"home": tmp_path}, environ={}).stance_model is None
+    (tmp_path / "corroborate.toml").write_text('judge_model = "/tmp/evil"\n', encoding="utf-8")
+    assert load_settings({"home": tmp_path}, environ={}).judge_model is None
     err = capsys.readouterr().err
-    assert "ignoring 'stance_model'" in err and len(err.strip().splitlines()) == 1
+    assert "ignoring 'judge_model'" in err and len(err.strip().splitlines()) == 1
 
 
 def test_explicit_config_env_and_flags_may_set_them(tmp_path: Path) -> None:
     cfg = tmp_path / "mine.toml"
-    cfg.write_text('stance_model = "m.joblib"\nallow_private = true\n', encoding="utf-8")
+    cfg.write_text('judge_model = "m"\nallow_private = true\n', encoding="utf-8")
     s = load_settings({"home": tmp_path}, config=cfg, environ={}, warn=pytest.fail)
-    assert s.stance_model == Path("m.joblib") and s.allow_private is True
+    assert s.judge_model == Path("m") and s.allow_private is True
     s = load_settings({"home": tmp_path}, environ={"CORROBORATE_CONFIG": str(cfg)}, warn=pytest.fail)
     assert s.allow_private is True
-    env = {"CORROBORATE_STANCE_MODEL": "e.joblib", "CORROBORATE_ALLOW_PRIVATE": "1"}
+    env = {"CORROBORATE_JUDGE_MODEL": "e", "CORROBORATE_ALLOW_PRIVATE": "1"}
     s = load_settings({"home": tmp_path}, environ=env, warn=pytest.fail)
-    assert s.stance_model == Path("e.joblib") and s.allow_private is True
+    assert s.judge_model == Path("e") and s.allow_private is True
     assert load_settings({"home": tmp_path, "allow_private": True}, environ={}).allow_private is True
 
 
@@ -176,3 +176,13 @@ def test_empty_home_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     result = CliRunner().invoke(cli, ["--home", "", "index", "status"], env={"CORROBORATE_HOME": None})
     assert isinstance(result.exception, ConfigError) and "home is empty" in str(result.exception)
     assert not (tmp_path / "corroborate.db").exists()
+
+
+def test_retired_stance_settings_in_a_config_file_warn_and_load(tmp_path: Path) -> None:
+    cfg = tmp_path / "old.toml"
+    cfg.write_text('stance_model = "m.joblib"\nmin_quote_similarity = 0.5\ndense_k = 9\n', encoding="utf-8")
+    warnings: list[str] = []
+    s = load_settings({"home": tmp_path}, config=cfg, environ={}, warn=warnings.append)
+    assert s.dense_k == 9
+    assert len(warnings) == 2 and all("retired" in w and "\n" not in w for w in warnings)
+    assert not hasattr(s, "stance_model")

@@ -1,4 +1,5 @@
-"""Stance model on real text, the CSV batch command, and the FNC-1 score."""
+"""The retired document-level stance model (a baseline) on real text, the CSV batch command (which now
+judges through corroborate.judge, as check does), and the FNC-1 score."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from corroborate.errors import ConfigError, ModelError
 from corroborate.evaluate import fnc_score, report
+from corroborate.judge import Judge
 from corroborate.stance import StanceModel, StanceResult, run_stance_csv
 from corroborate.stance_features import split_sentences
 
@@ -138,7 +140,7 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def test_run_stance_csv_keeps_ids_and_order(tmp_path: Path, model: StanceModel) -> None:
+def test_run_stance_csv_keeps_ids_and_order(tmp_path: Path, judge: Judge) -> None:
     src = tmp_path / "pairs.csv"
     with src.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
@@ -147,12 +149,13 @@ def test_run_stance_csv_keeps_ids_and_order(tmp_path: Path, model: StanceModel) 
         w.writerow([CLAIM, "a-1", REFUTING, ""])
         w.writerow([CLAIM, "m,5", SUPPORTING, "x"])
     out = tmp_path / "out.csv"
-    assert run_stance_csv(src, out, model=model) == 3
+    assert run_stance_csv(src, out, model=judge) == 3
     with out.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["id"] for r in rows] == ["z-9", "a-1", "m,5"]
     assert list(rows[0]) == ["id", "stance", "p_agree", "p_disagree", "p_discuss", "p_unrelated"]
-    assert rows[0]["stance"] == "unrelated"
+    # the CSV says what check would count: the same judge, the same rules
+    assert [r["stance"] for r in rows] == ["unrelated", "disagree", "agree"]
     for r in rows:
         total = sum(float(r[k]) for k in ("p_agree", "p_disagree", "p_discuss", "p_unrelated"))
         assert abs(total - 1.0) <= 0.01
@@ -171,7 +174,7 @@ def test_run_stance_csv_keeps_ids_and_order(tmp_path: Path, model: StanceModel) 
     ],
 )
 def test_run_stance_csv_rejects_bad_input(
-    tmp_path: Path, model: StanceModel, content: str | bytes, message: str
+    tmp_path: Path, judge: Judge, content: str | bytes, message: str
 ) -> None:
     src = tmp_path / "in.csv"
     if isinstance(content, bytes):
@@ -180,14 +183,14 @@ def test_run_stance_csv_rejects_bad_input(
         _write(src, content)
     out = tmp_path / "out.csv"
     with pytest.raises(ConfigError, match=message) as info:
-        run_stance_csv(src, out, model=model)
+        run_stance_csv(src, out, model=judge)
     assert "\n" not in str(info.value)
     assert not out.exists()
 
 
-def test_run_stance_csv_missing_file(tmp_path: Path, model: StanceModel) -> None:
+def test_run_stance_csv_missing_file(tmp_path: Path, judge: Judge) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
-        run_stance_csv(tmp_path / "absent.csv", tmp_path / "out.csv", model=model)
+        run_stance_csv(tmp_path / "absent.csv", tmp_path / "out.csv", model=judge)
 
 
 def test_fnc_score_hand_made() -> None:

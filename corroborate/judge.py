@@ -1,0 +1,298 @@
+"""The one judging path: does this evidence state, deny, or only discuss this claim?
+
+``check`` and ``corroborate stance`` both come here. A claim is split into atoms
+(:mod:`corroborate.atoms`); for each checkable atom and each evidence text:
+
+1. the evidence is split into sentences and the MiniLM bi-encoder keeps the
+   ``SENTENCES_PER_EVIDENCE`` sentences closest to the atom (the judge never sees the rest);
+2. the cross-encoder (:mod:`corroborate.judge_model`) gives each kept sentence
+   P(entails), P(contradicts), P(neutral); the most decisive sentence is the quote;
+3. relatedness r grows with the quote's cosine to the atom (``RELATED_LOW`` → ``RELATED_HIGH``), and
+   the four stance probabilities are agree = r·P(entails), disagree = r·P(contradicts),
+   discuss = r·P(neutral), unrelated = 1 − r; the stance is the largest;
+4. attribution rules: for "S said P" a sentence that states P without naming S only discusses it
+   (``reason="states it without its source"``); an atom resting on anonymous sources is agreed with
+   only by a report that carries the same attributed statement (anonymous sourcing of its own).
+   A denial counts either way.
+
+Per evidence text, the atoms' stances combine as ``check`` combines them: disagree when any
+checkable atom is denied, agree when every distinctive atom is stated, else the strongest of
+discuss/unrelated (:func:`combine`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from corroborate.atoms import MAIN, Atom, atoms_of_text
+from corroborate.claims import NO_ATTRIBUTION, Attribution
+from corroborate.embed import Embedder
+from corroborate.errors import ConfigError
+from corroborate.judge_model import JudgeModel, Progress
+from corroborate.settings import Settings
+
+SENTENCES_PER_EVIDENCE = 2
+RELATED_LOW = 0.2  # cosine at which relatedness starts
+RELATED_HIGH = 0.45  # cosine from which a sentence is fully related
+MAX_SENTENCE_CHARS = 600
+STANCES = ("agree", "disagree", "discuss", "unrelated")
+
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"”’)\]]*|$)")
+_ANONYMOUS_CUES = re.compile(
+    r"\b(?:sources?|insiders?|people (?:familiar|close)|person (?:familiar|close)|unnamed|anonymous|anonymity"
+    r"|officials? (?:said|say|says|told)|according to (?:officials|people|a person|one|two|three|several)"
+    r"|speaking on condition|leak(?:ed|s)?)\b",
+    re.IGNORECASE,
+)
+_TITLE_WORDS = frozenset({
+    "president", "prime", "minister", "chancellor", "king", "queen", "office", "government", "ministry",
+    "spokesperson", "spokesman", "spokeswoman", "secretary", "the", "a", "an", "of", "mr", "mrs", "ms", "dr",
+})
+
+
+@dataclass(frozen=True)
+class AtomJudgement:
+    """One atom against one evidence text."""
+
+    stance: str  # agree | disagree | discuss | unrelated
+    score: float  # probability of ``stance``
+    probabilities: dict[str, float]  # agree/disagree/discuss/unrelated
+    judge: dict[str, float]  # the cross-encoder's entails/contradicts/neutral on the quote
+    quote: str
+    quote_start: int  # offsets of the quote in the evidence text
+    quote_end: int
+    similarity: float  # cosine of the atom and the quote
+    reason: str
+
+
+MAX_CLAIM_CHARS = 2000
+
+
+def claim_problem(claim: str) -> str | None:
+    """Why ``claim`` cannot be judged (one line), or None: the judge needs a statement with words."""
+    flat = " ".join(claim.split())
+    if not flat:
+        return "the claim is empty"
+    if "\x00" in flat:
+        return "the claim contains binary data"
+    if len(flat) > MAX_CLAIM_CHARS:
+        return f"the claim is {len(flat):,} characters; the limit is {MAX_CLAIM_CHARS:,} (use `article` for long texts)"
+    words = re.findall(r"[^\W\d_]{2,}", flat)
+    if not words:
+        return f"the claim {flat[:60]!r} has no words to check"
+    if len(flat.split()) < 2:
+        return f"the claim {flat[:60]!r} is one word; a claim says something about something"
+    return None
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans of an evidence text (a fast splitter: passages are already clean prose)."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        start, end = m.start(), m.end()
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end - start >= 3:
+            if end - start > MAX_SENTENCE_CHARS:
+                end = start + MAX_SENTENCE_CHARS
+            spans.append((start, end))
+    return spans or [(0, min(len(text), MAX_SENTENCE_CHARS))]
+
+
+def relatedness(cosine: float) -> float:
+    return float(np.clip((cosine - RELATED_LOW) / (RELATED_HIGH - RELATED_LOW), 0.0, 1.0))
+
+
+def source_keys(attribution: Attribution) -> list[str]:
+    """Words that name a source in other reports ("President Zelenskyy's office" → ["Zelenskyy"])."""
+    if not attribution.source:
+        return []
+    words = re.findall(r"[\w\-]+", attribution.source.replace("’s", "").replace("'s", ""))
+    named = [w for w in words if w[:1].isupper() and w.lower() not in _TITLE_WORDS]
+    return named or [w for w in words[-1:] if w.lower() not in _TITLE_WORDS]
+
+
+class Judge:
+    """The loaded judge: the cross-encoder plus the bi-encoder that picks the sentences it reads."""
+
+    def __init__(self, model: JudgeModel, embedder: Embedder, sentences: int = SENTENCES_PER_EVIDENCE) -> None:
+        self.model = model
+        self.embedder = embedder
+        self.sentences = sentences
+
+    @classmethod
+    def load(
+        cls, embedder: Embedder | None = None, folder: Path | None = None, sentences: int = SENTENCES_PER_EVIDENCE
+    ) -> Judge:
+        """The bundled judge (or a retrained one in ``folder``) with the MiniLM bi-encoder."""
+        from corroborate.embed import load_embedder
+
+        return cls(JudgeModel.load(folder), embedder or load_embedder(), sentences)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Judge:
+        return cls.load(embedder, settings.judge_model, settings.judge_sentences)
+
+    def judge_atoms(
+        self,
+        jobs: Sequence[tuple[Atom, str]],
+        atom_vectors: dict[str, npt.NDArray[np.float32]] | None = None,
+        progress: Progress | None = None,
+    ) -> list[AtomJudgement]:
+        """Judge each ``(atom, evidence text)``; one embedding batch and one cross-encoder batch."""
+        if not jobs:
+            return []
+        for atom, _ in jobs:
+            if not atom.text.strip():
+                raise ConfigError("the judge needs a non-empty claim")
+        spans = [sentences(ev) for _, ev in jobs]
+        texts = sorted({ev[a:b] for (_, ev), ss in zip(jobs, spans, strict=True) for a, b in ss}
+                       | {atom.text for atom, _ in jobs if not (atom_vectors and atom.text in atom_vectors)})
+        vecs = self.embedder.encode(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
+        vec_of = {t: vecs[i] for i, t in enumerate(texts)}
+        if atom_vectors:
+            vec_of.update(atom_vectors)
+        picked: list[list[tuple[int, int, float]]] = []
+        pairs: list[tuple[str, str]] = []
+        for (atom, ev), ss in zip(jobs, spans, strict=True):
+            av = vec_of[atom.text]
+            scored = sorted(((float(vec_of[ev[a:b]] @ av), a, b) for a, b in ss), reverse=True)
+            keep = [(a, b, cos) for cos, a, b in scored[: self.sentences]]
+            picked.append(keep)
+            # a sentence at or below RELATED_LOW is unrelated whatever the judge says (r = 0): not asked
+            pairs.extend((ev[a:b], atom.text) for a, b, cos in keep if relatedness(cos) > 0.0)
+        probs = iter(self.model.predict(pairs, progress=progress))
+        unasked = np.array([0.0, 0.0, 1.0], dtype=np.float32)
+        out: list[AtomJudgement] = []
+        for (atom, ev), keep in zip(jobs, picked, strict=True):
+            rows = np.stack([next(probs) if relatedness(cos) > 0.0 else unasked for _, _, cos in keep])
+            out.append(_decide(atom, ev, keep, rows))
+        return out
+
+
+@dataclass(frozen=True)
+class PairJudgement:
+    """What ``check`` decides for one (claim, evidence text): the combined stance and its atoms'."""
+
+    stance: str
+    probabilities: dict[str, float]
+    quote: str
+    reason: str
+    atoms: list[tuple[Atom, AtomJudgement | None]]
+
+
+def judge_pairs(
+    judge: Judge, pairs: Sequence[tuple[str, str]], progress: Progress | None = None
+) -> list[PairJudgement]:
+    """The stance of each (claim, evidence) as ``check`` would count it (the ``stance`` command)."""
+    atoms_of: dict[str, list[Atom]] = {}
+    for claim, _ in pairs:
+        if claim not in atoms_of:
+            problem = claim_problem(claim)
+            if problem:
+                raise ConfigError(problem)
+            atoms_of[claim] = claim_atoms(claim)
+    jobs: list[tuple[Atom, str]] = []
+    for claim, evidence in pairs:
+        jobs.extend((a, evidence) for a in atoms_of[claim] if a.checkable)
+    results = iter(judge.judge_atoms(jobs, progress=progress))
+    out: list[PairJudgement] = []
+    for claim, _ in pairs:
+        atoms = atoms_of[claim]
+        judged = [next(results) if a.checkable else None for a in atoms]
+        best = combine(atoms, judged)
+        if best is None:  # claim_atoms always leaves one checkable atom; kept for type safety
+            out.append(PairJudgement("unrelated", {s: float(s == "unrelated") for s in STANCES}, "", "no atom",
+                                     list(zip(atoms, judged, strict=True))))
+            continue
+        out.append(PairJudgement(best.stance, best.probabilities, best.quote, best.reason,
+                                 list(zip(atoms, judged, strict=True))))
+    return out
+
+
+def _decide(
+    atom: Atom, evidence: str, keep: list[tuple[int, int, float]], rows: npt.NDArray[np.float32]
+) -> AtomJudgement:
+    # the most decisive sentence speaks for the text: a clear denial or statement beats a vaguer one
+    best = max(range(len(keep)), key=lambda i: (max(rows[i][0], rows[i][1]) * relatedness(keep[i][2]), keep[i][2]))
+    a, b, cos = keep[best]
+    pe, pc, pn = (float(x) for x in rows[best])
+    r = relatedness(cos)
+    p = {"agree": r * pe, "disagree": r * pc, "discuss": r * pn, "unrelated": 1.0 - r}
+    stance = max(STANCES, key=lambda s: p[s])
+    reason = "judge"
+    quote = evidence[a:b]
+    if stance == "agree":
+        why = _attribution_missing(atom.attribution, evidence, a, b)
+        if why:
+            p = {"agree": 0.0, "disagree": p["disagree"], "discuss": p["discuss"] + p["agree"],
+                 "unrelated": p["unrelated"]}
+            stance, reason = "discuss", why
+    return AtomJudgement(
+        stance=stance,
+        score=p[stance],
+        probabilities=p,
+        judge={"entails": pe, "contradicts": pc, "neutral": pn},
+        quote=quote,
+        quote_start=a,
+        quote_end=b,
+        similarity=cos,
+        reason=reason,
+    )
+
+
+def _attribution_missing(attribution: Attribution, evidence: str, a: int, b: int) -> str | None:
+    """Why a sentence that states P does not state "S said P" (None when it does)."""
+    if attribution.kind == "named":
+        keys = source_keys(attribution)
+        # the source may be named in the sentence or the one before it ("TASS reported. It said …")
+        window = evidence[max(0, a - 300) : b]
+        if keys and not any(re.search(rf"\b{re.escape(k)}\b", window, re.IGNORECASE) for k in keys):
+            return f"states it without its source ({attribution.source})"
+    elif attribution.kind == "anonymous":
+        if not _ANONYMOUS_CUES.search(evidence[max(0, a - 300) : b]):
+            return "the claim rests on anonymous sources; this report does not carry the attributed statement"
+    return None
+
+
+def combine(atoms: Sequence[Atom], judged: Sequence[AtomJudgement | None]) -> AtomJudgement | None:
+    """One evidence text's stance towards the whole claim, from its atoms' (None = not judged)."""
+    pairs = [(a, j) for a, j in zip(atoms, judged, strict=True) if j is not None and a.checkable]
+    if not pairs:
+        return None
+    denials = [j for _, j in pairs if j.stance == "disagree"]
+    if denials:
+        return max(denials, key=lambda j: j.score)
+    distinctive = [j for a, j in pairs if a.distinctive] or [j for _, j in pairs]
+    if all(j.stance == "agree" for j in distinctive):
+        return min(distinctive, key=lambda j: j.score)
+    # the claim as a whole is discussed or unrelated: report the weakest part's view
+    rest = [j for j in distinctive if j.stance != "agree"]
+    return max(rest, key=lambda j: (j.stance == "discuss", j.score))
+
+
+def claim_atoms(claim: str) -> list[Atom]:
+    """Atoms of a free-standing claim (a ``check`` argument or a CSV row), attribution included."""
+    from corroborate.claims import split_claims
+
+    try:
+        found = [s for s in split_claims(claim) if s.text.strip()]
+    except ConfigError:
+        found = []
+    if len(found) == 1:
+        atoms = atoms_of_text(found[0].claim_text, found[0].attribution)
+    else:
+        atoms = atoms_of_text(claim, found[0].attribution if found else NO_ATTRIBUTION)
+    if not any(a.checkable for a in atoms):
+        # a claim the user asked about explicitly is judged whole even when it reads as framing
+        attribution = found[0].attribution if len(found) == 1 else NO_ATTRIBUTION
+        atoms = [Atom(" ".join(claim.split()), MAIN, attribution)]
+    return atoms

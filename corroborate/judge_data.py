@@ -1,0 +1,276 @@
+"""Sentence-level pairs for the judge: (evidence sentence, claim) → entails / contradicts / neutral.
+
+Every source is split *by group* with a stable hash, so a split never changes between runs and a
+group (an SNLI premise, a CANNOT sentence, a Perspectrum claim, an FNC-1 story) never sits on two
+sides. ``test`` parts are frozen: no recipe or threshold choice looks at them (docs/evaluation.md).
+
+- ``snli``: train_subset.tsv (train/dev by premise); test.tsv is the test part.
+- ``cannot``: a Wikipedia sentence and its negation (contradicts), balanced with paraphrases
+  (entails, from sem_anto_neg), the sentence itself with more context (entails) and the most
+  word-similar *other* sentence (neutral: related, neither); split by sentence.
+- ``perspectrum``: claim and perspective, SUPPORT → entails, UNDERMINE → contradicts; its own split.
+- ``fnc1``: each headline against the body sentence that matches it best (TF-IDF): agree →
+  entails, disagree → contradicts, discuss/unrelated → neutral; split by story
+  (:func:`corroborate.evaluate.topic_groups`).
+- ``fnc1-denials``: news denials made from FNC-1 *train-split* headlines by templates ("Reports
+  that … are false", "… denied that …"), with as many agreeing and merely related framings.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import re
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from corroborate.errors import ConfigError
+
+LABELS = ("entails", "contradicts", "neutral")
+SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials")
+SPLITS = ("train", "dev", "test")
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“'])")
+
+
+@dataclass(frozen=True)
+class Pair:
+    premise: str  # the evidence sentence
+    hypothesis: str  # the claim (atom)
+    label: str  # one of LABELS
+    source: str
+    group: str  # what the split is by
+
+
+def split_of(group: str, dev: float = 0.1, test: float = 0.1) -> str:
+    """A stable split for ``group``: the same group always lands in the same part."""
+    h = (zlib.crc32(group.encode("utf-8")) % 10_000) / 10_000
+    if h < test:
+        return "test"
+    if h < test + dev:
+        return "dev"
+    return "train"
+
+
+def _root(data_dir: Path, name: str) -> Path:
+    for candidate in (data_dir / name, data_dir.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError(f"no {name}/ folder under {data_dir}")
+
+
+def _tsv(path: Path) -> Iterator[dict[str, str]]:
+    if not path.is_file():
+        raise ConfigError(f"{path} not found")
+    with path.open(encoding="utf-8", newline="") as fh:
+        yield from csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+
+
+_NLI = {"entailment": "entails", "contradiction": "contradicts", "neutral": "neutral"}
+
+
+def snli(data_dir: Path, split: str) -> list[Pair]:
+    root = _root(data_dir, "snli")
+    if split == "test":
+        rows = _tsv(root / "test.tsv")
+        return [Pair(r["sentence1"], r["sentence2"], _NLI[r["gold_label"]], "snli", r["sentence1"])
+                for r in rows if r["gold_label"] in _NLI]
+    out = []
+    for r in _tsv(root / "train_subset.tsv"):
+        if r["gold_label"] not in _NLI:
+            continue
+        # dev is carved from the train file by premise; test.tsv stays the test part
+        part = "dev" if split_of("snli:" + r["sentence1"], dev=0.04, test=0.0) == "dev" else "train"
+        if part == split:
+            out.append(Pair(r["sentence1"], r["sentence2"], _NLI[r["gold_label"]], "snli", r["sentence1"]))
+    return out
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{4,}", text.lower())}
+
+
+def cannot(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
+    root = _root(data_dir, "cannot")
+    rng = random.Random(seed)
+    out: list[Pair] = []
+    wiki = [(r["sentence"], r["negated"]) for r in _tsv(root / "wikifactcheck_negated.tsv")
+            if r["sentence"] and r["negated"]]
+    mine = [(s, n) for s, n in wiki if split_of("cannot:" + s) == split]
+    # a word index over this split's sentences, for "merely related" neighbours
+    by_word: dict[str, list[int]] = {}
+    words = [_content_words(s) for s, _ in mine]
+    for i, ws in enumerate(words):
+        for w in ws:
+            by_word.setdefault(w, []).append(i)
+    for i, (s, neg) in enumerate(mine):
+        g = "cannot:" + s
+        # either direction: the claim may be the negation and the evidence the original
+        if rng.random() < 0.5:
+            out.append(Pair(s, neg, "contradicts", "cannot", g))
+        else:
+            out.append(Pair(neg, s, "contradicts", "cannot", g))
+        r = rng.random()
+        if r < 0.3:
+            # the claim stated again with more context around it: still entails
+            j = rng.randrange(len(mine))
+            extra = mine[j][0] if j != i else ""
+            out.append(Pair((s + " " + extra).strip(), s, "entails", "cannot", g))
+        elif r < 0.7:
+            counts: dict[int, int] = {}
+            for w in words[i]:
+                for j in by_word.get(w, ())[:200]:
+                    if j != i:
+                        counts[j] = counts.get(j, 0) + 1
+            if counts:
+                j = max(counts, key=lambda k: counts[k])
+                if rng.random() < 0.5:
+                    out.append(Pair(mine[j][0], s, "neutral", "cannot", g))
+                else:
+                    out.append(Pair(mine[j][1], s, "neutral", "cannot", g))
+    for row in _tsv(root / "sem_anto_neg.tsv"):
+        g = "cannot-sem:" + row["premise"]
+        if split_of(g) != split:
+            continue
+        label = "contradicts" if row["label"] == "1" else "entails"
+        out.append(Pair(row["premise"], row["hypothesis"], label, "cannot", g))
+    return out
+
+
+def perspectrum(data_dir: Path, split: str) -> list[Pair]:
+    root = _root(data_dir, "perspectrum")
+    splits = json.loads((root / "dataset_split_v1.0.json").read_text(encoding="utf-8"))
+    pool = {p["pId"]: p["text"] for p in json.loads((root / "perspective_pool_v1.0.json").read_text(encoding="utf-8"))}
+    claims = json.loads((root / "perspectrum_with_answers_v1.0.json").read_text(encoding="utf-8"))
+    out: list[Pair] = []
+    for c in claims:
+        if splits.get(str(c["cId"])) != split:
+            continue
+        for persp in c["perspectives"]:
+            label = {"SUPPORT": "entails", "UNDERMINE": "contradicts"}.get(persp["stance_label_3"])
+            if label is None:
+                continue
+            for pid in persp["pids"][:1]:  # the first paraphrase; the others repeat it
+                if pid in pool:
+                    out.append(Pair(pool[pid], c["text"], label, "perspectrum", f"perspectrum:{c['cId']}"))
+    return out
+
+
+def _fnc1_rows(data_dir: Path) -> tuple[list[str], list[str], list[int], list[str], list[int]]:
+    from corroborate.evaluate import topic_groups
+    from corroborate.train_stance import load_fnc1
+
+    data = load_fnc1(data_dir)
+    topics = topic_groups(data)
+    return data.claims, data.bodies, data.body_ids, data.labels, topics
+
+
+def fnc1_split_of(topic: int) -> str:
+    return split_of(f"fnc1-story:{topic}", dev=0.1, test=0.2)
+
+
+def body_sentences(body: str) -> list[str]:
+    out = []
+    for para in body.split("\n"):
+        for s in _SENT.split(para.strip()):
+            s = s.strip()
+            if 20 <= len(s) <= 600:
+                out.append(s)
+    return out
+
+
+_FNC = {"agree": "entails", "disagree": "contradicts", "discuss": "neutral", "unrelated": "neutral"}
+
+
+def fnc1(data_dir: Path, split: str, seed: int = 13, unrelated_share: float = 0.15) -> list[Pair]:
+    """Each headline against its best-matching body sentence (TF-IDF cosine)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    claims, bodies, body_ids, labels, topics = _fnc1_rows(data_dir)
+    rng = random.Random(seed)
+    keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == split
+            and (labels[i] != "unrelated" or rng.random() < unrelated_share)]
+    sentences: dict[int, list[str]] = {}
+    for i in keep:
+        sentences.setdefault(body_ids[i], body_sentences(bodies[i]))
+    vec = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=1)
+    vec.fit([s for ss in sentences.values() for s in ss] + [claims[i] for i in keep])
+    out: list[Pair] = []
+    for i in keep:
+        cands = sentences[body_ids[i]]
+        if not cands:
+            continue
+        sims = (vec.transform(cands) @ vec.transform([claims[i]]).T).toarray().ravel()
+        best = int(sims.argmax())
+        out.append(Pair(cands[best], claims[i], _FNC[labels[i]], "fnc1", f"fnc1-story:{topics[i]}"))
+    return out
+
+
+# Framings of a headline claim P. Denials state that P is false; agreeing ones state P; related ones
+# talk about P without taking a side. Used only on train-split stories (the test denial set in
+# tests/ is written separately, with invented names).
+_DENY = (
+    "Reports that {p} are false.",
+    "There is no evidence that {p}.",
+    "Officials denied reports that {p}.",
+    "It is not true that {p}, a spokesperson said.",
+    "The claim that {p} has been debunked.",
+    "Contrary to rumours, it is false that {p}.",
+    "Claims that {p} turned out to be a hoax.",
+    "The story that {p} was fabricated, the outlet admitted in a retraction.",
+)
+_AGREE = (
+    "Officials confirmed that {p}.",
+    "It is now confirmed that {p}.",
+    "{P}, according to several witnesses.",
+    "{P}, the ministry said on Tuesday.",
+)
+_RELATED = (
+    "It is unclear whether {p}.",
+    "Some readers asked whether {p}.",
+    "Police are investigating claims that {p}.",
+    "Questions have been raised over whether {p}.",
+)
+
+
+def _clause(headline: str) -> str | None:
+    h = headline.strip().rstrip(".!?").strip()
+    if len(h.split()) < 4 or any(ch in h for ch in ":?\"“”'‘’|") or h.isupper():
+        return None
+    return h[0].lower() + h[1:] if not h[:2].isupper() else h
+
+
+def fnc1_denials(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
+    claims, _, _, _, topics = _fnc1_rows(data_dir)
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    out: list[Pair] = []
+    for claim, topic in zip(claims, topics, strict=True):
+        if claim in seen or fnc1_split_of(topic) != split:
+            continue
+        seen.add(claim)
+        p = _clause(claim)
+        if p is None:
+            continue
+        g = f"fnc1-story:{topic}"
+        hyp = claim.strip()
+        per_class = 2 if split == "train" else 1
+        for templates, label in ((_DENY, "contradicts"), (_AGREE, "entails"), (_RELATED, "neutral")):
+            for t in rng.sample(templates, per_class):
+                out.append(Pair(t.format(p=p, P=p[0].upper() + p[1:]), hyp, label, "fnc1-denials", g))
+    return out
+
+
+LOADERS = {"snli": snli, "cannot": cannot, "perspectrum": perspectrum, "fnc1": fnc1, "fnc1-denials": fnc1_denials}
+
+
+def load(source: str, data_dir: Path, split: str) -> list[Pair]:
+    if source not in LOADERS:
+        raise ConfigError(f"unknown judge data source {source!r}; one of {', '.join(SOURCES)}")
+    if split not in SPLITS:
+        raise ConfigError(f"unknown split {split!r}; one of {', '.join(SPLITS)}")
+    csv.field_size_limit(sys.maxsize)
+    return LOADERS[source](data_dir, split)

@@ -1,0 +1,84 @@
+"""Atoms: a claim sentence split into the propositions a verdict checks one by one (real spaCy parse)."""
+
+from __future__ import annotations
+
+from corroborate.atoms import APPOSITIVE, CONJUNCT, MAIN, PROVENANCE, QUALIFIER, RELATIVE, Atom, split_atoms
+from corroborate.claims import split_claims
+
+
+def _atoms(text: str) -> list[Atom]:
+    sentences = [s for s in split_claims(text) if s.is_claim]
+    assert len(sentences) == 1, sentences
+    return split_atoms(sentences[0])
+
+
+def _kinds(atoms: list[Atom]) -> dict[str, list[Atom]]:
+    out: dict[str, list[Atom]] = {}
+    for a in atoms:
+        out.setdefault(a.kind, []).append(a)
+    return out
+
+
+def test_simple_sentence_is_one_atom() -> None:
+    atoms = _atoms("The city council approved the new bridge over the Lenna river.")
+    assert [(a.kind, a.checkable, a.distinctive) for a in atoms] == [(MAIN, True, True)]
+    assert atoms[0].text == "The city council approved the new bridge over the Lenna river."
+
+
+def test_time_qualifier_is_its_own_atom_and_carries_the_claim() -> None:
+    atoms = _kinds(_atoms("The Harbour Authority of Velm approved a 20 million crown budget on Monday."))
+    (main,) = atoms[MAIN]
+    (qual,) = atoms[QUALIFIER]
+    assert "Monday" not in main.text and "approved a 20 million crown budget" in main.text
+    assert qual.text.endswith("on Monday.")
+    # the qualified atom states the main clause too, so it is the one that must be corroborated
+    assert qual.distinctive and not main.distinctive and main.checkable
+
+
+def test_provenance_and_framing_of_a_compound_sentence() -> None:
+    atoms = _atoms(
+        "The minister's declaration, first reported by Orvik Radio and confirmed through privileged access to "
+        "cabinet briefings, marks a stark departure from earlier policy."
+    )
+    kinds = _kinds(atoms)
+    (main,) = kinds[MAIN]
+    assert not main.checkable and main.reason == "framing"
+    provenance = {a.text: a for a in kinds[PROVENANCE]}
+    first = next(a for t, a in provenance.items() if "first reported by Orvik Radio" in t)
+    assert first.attribution.kind == "named" and first.attribution.source == "Orvik Radio"
+    assert any("confirmed through privileged access to cabinet briefings" in t for t in provenance)
+    assert all(a.checkable for a in kinds[PROVENANCE])
+
+
+def test_appositive_with_relative_clause_states_what_it_says_of_its_anchor() -> None:
+    atoms = _kinds(_atoms(
+        "The mayor's refusal to close the old ferry, a decision that has angered harbour workers, "
+        "came after a two-hour meeting."
+    ))
+    (app,) = atoms[APPOSITIVE]
+    assert app.text.startswith("The mayor's refusal") and app.text.endswith("has angered harbour workers")
+    assert "angered" not in atoms[MAIN][0].text
+
+
+def test_relative_clause_and_conjunct() -> None:
+    atoms = _kinds(_atoms(
+        "Governor Ilse Marrow, who was re-elected in March, signed the water bill and has ordered an audit "
+        "of the utility."
+    ))
+    assert any(a.text.startswith("Governor Ilse Marrow was re-elected in March") for a in atoms[RELATIVE])
+    assert any(a.text.startswith("Governor Ilse Marrow has ordered an audit") for a in atoms[CONJUNCT])
+    assert "re-elected" not in atoms[MAIN][0].text
+
+
+def test_names_and_content_clauses_are_not_split() -> None:
+    atoms = _atoms("The old quay was built by the engineer Tomas Wrenfield.")
+    assert [a.kind for a in atoms] == [MAIN]
+    atoms = _atoms("The minister's statement that no soldiers will be sent to Norland was welcomed by the opposition.")
+    assert not [a for a in atoms if a.kind in (RELATIVE, PROVENANCE)], atoms
+
+
+def test_framing_verbs_and_anonymous_attribution() -> None:
+    atoms = _atoms("The refusal is framed by his inner circle as a deliberate effort to avoid escalation.")
+    assert atoms[0].kind == MAIN and not atoms[0].checkable and atoms[0].reason == "framing"
+    atoms = _atoms("Sources close to the ministry said a shipping consortium had offered to pay half of the cost.")
+    assert atoms[0].checkable and atoms[0].anonymous
