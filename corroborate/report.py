@@ -89,6 +89,13 @@ def to_markdown(report: ArticleReport | ClaimResult) -> str:
         lines += [f"# Check: {art['title'] or art['source']}", ""]
         if art.get("url"):
             lines.append(f"Source: {art['url']}")
+        copies = art.get("excluded_copies") or []
+        if copies:
+            lines += [
+                "Copies of this article found in the corpus (never counted as evidence): "
+                + ", ".join(f"[{_md(c['outlet'])}]({c['url']}) ({c['containment']:.0%} shared)" for c in copies),
+                "",
+            ]
         s = art["summary"]
         lines += [
             f"{art['claims']} claims in {art['sentences']} sentences: **{s['corroborated']} corroborated**, "

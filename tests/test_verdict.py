@@ -10,9 +10,18 @@ from pathlib import Path
 
 import pytest
 
+from corroborate.atoms import Atom
+from corroborate.claims import NO_ATTRIBUTION, Attribution
 from corroborate.passages import sentence_spans
 from corroborate.settings import Settings, load_settings
-from corroborate.verdict import AttributionMatcher, EvidenceItem, attributed_origin, decide
+from corroborate.verdict import (
+    AtomVerdict,
+    AttributionMatcher,
+    EvidenceItem,
+    attributed_origin,
+    decide,
+    decide_sentence,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FNC_BODIES = ROOT.parent / "shared" / "data" / "fnc1" / "train_bodies.csv"
@@ -222,3 +231,53 @@ def test_attribution_matcher_edge_cases() -> None:
     assert m.match("Tass reported it.", "TASS") is None  # its own report
     assert AttributionMatcher([]).match("according to TASS", "Paper") is None
     assert len(m) == 7
+
+
+# --- a sentence's verdict from its atoms -------------------------------------------------------
+
+
+def _atom(text: str, kind: str = "main", checkable: bool = True, distinctive: bool = True,
+          anonymous: bool = False) -> Atom:
+    attribution = Attribution("sources close to the port", "anonymous", "said") if anonymous else NO_ATTRIBUTION
+    return Atom(text, kind, attribution, checkable=checkable, distinctive=distinctive,
+                reason=None if checkable else "framing")
+
+
+def _judged(settings: Settings, atom: Atom, *items: EvidenceItem) -> AtomVerdict:
+    return AtomVerdict(atom, decide(list(items), settings) if atom.checkable else None)
+
+
+def test_sentence_is_corroborated_only_when_every_distinctive_atom_is(settings: Settings) -> None:
+    main = _judged(settings, _atom("The board approved the plan.", distinctive=False),
+                   item("A", "agree"), item("B", "agree"))
+    qualified = _judged(settings, _atom("The board approved the plan on Monday.", "qualifier"),
+                        item("A", "agree"), item("B", "agree"), item("C", "agree"))
+    v = decide_sentence([main, qualified], settings)
+    assert v.status == "corroborated" and not {"partly_corroborated"} & set(v.flags)
+    assert {x.key for x in v.voices_for} == {"A", "B", "C"}
+    # the qualifier only discussed: the background is corroborated, the sentence is not
+    qualified = _judged(settings, _atom("The board approved the plan on Monday.", "qualifier"),
+                        item("A", "discuss", 0.8), item("B", "discuss", 0.8))
+    v = decide_sentence([main, qualified], settings)
+    assert v.status == "unmatched" and "partly_corroborated" in v.flags
+    assert [a.to_dict()["status"] for a in v.atoms] == ["corroborated", "unmatched"]
+
+
+def test_one_denied_atom_contradicts_the_sentence(settings: Settings) -> None:
+    main = _judged(settings, _atom("Lask died at his home."), item("A", "agree"), item("B", "agree"))
+    when = _judged(settings, _atom("Lask died at his home on Sunday.", "qualifier"), item("C", "disagree"),
+                   item("D", "disagree"))
+    v = decide_sentence([main, when], settings)
+    assert v.status == "contradicted"
+    assert {x.key for x in v.voices_against} == {"C", "D"}
+
+
+def test_framing_is_not_judged_and_anonymous_sources_are_flagged(settings: Settings) -> None:
+    framing = AtomVerdict(_atom("The decision marks a stark departure.", checkable=False), None)
+    v = decide_sentence([framing], settings)
+    assert v.status == "unmatched" and v.flags == ["not_checkable"]
+    leak = _judged(settings, _atom("Sources close to the port said the deal is done.", anonymous=True),
+                   item("A", "discuss", 0.7))
+    v = decide_sentence([framing, leak], settings)
+    assert v.status == "unmatched" and "anonymous_source" in v.flags
+    assert v.atoms[0].to_dict()["status"] is None and v.atoms[0].to_dict()["reason"] == "framing"
