@@ -1,22 +1,13 @@
-"""Sentence-level checks on the stance model's document-level call.
-
-The stance model is trained on FNC-1, where a body "agrees" with a headline when it reports the
-same story. A verdict needs more: the quoted evidence sentence must state (or deny) *this* claim.
-:func:`judge_quote` turns the model's probabilities plus the claim-vs-quote similarity into the
-stance that counts for the verdict:
-
-- a quote that is not close to the claim (``min_quote_similarity``) is only ``discuss``;
-- a close quote that flips the claim's polarity (approved/rejected, not, "false") is ``disagree``;
-- a near-paraphrase (``paraphrase_similarity``) the model called ``discuss`` states the claim, so
-  it is ``agree`` unless hedged.
-
-Each rule names its reason, so users see why a quote counts the way it does.
+"""The retired word-list rules (opposite wording, negation, refuting words), kept for one job: the
+ablation ``corroborate eval denials|fnc1 --word-rules``, which measures whether letting them override
+the sentence judge (:mod:`corroborate.judge`) would add anything. They are not on the check path:
+the ablation showed they do not add to the judge (docs/evaluation.md), and they flip agreeing
+sentences that deny something else ("The council approved the bridge, rejecting a rival tunnel plan").
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 _WORD = re.compile(r"[a-z]+(?:'t)?")
 
@@ -47,21 +38,10 @@ REFUTATIONS = _wordset(
     """false untrue denied denies deny fake hoax debunked incorrect wrong refuted contrary misleading baseless
     unfounded fabricated"""
 )
-HEDGES = _wordset(
-    """reportedly allegedly rumoured rumored unconfirmed may might could possibly perhaps expected likely
-    considering mulling weighing"""
-)
 STOP = _wordset(
     """the a an of to in on at for by and or is are was were be been has have had with that this it its as from will
     would"""
 )
-
-
-@dataclass(frozen=True)
-class QuoteJudgement:
-    stance: str  # agree | disagree | discuss | unrelated
-    score: float  # how sure, in [0, 1]
-    reason: str  # why this stance counts ("model", "antonym approv/reject", "not close to the claim", ...)
 
 
 def _words(text: str) -> list[str]:
@@ -91,30 +71,3 @@ def _has(text: str, words: list[str], stem: str) -> bool:
     if " " in stem:
         return stem in text
     return any(w.startswith(stem) for w in words)
-
-
-def judge_quote(
-    claim: str,
-    quote: str,
-    probabilities: dict[str, float],
-    quote_similarity: float,
-    min_quote_similarity: float,
-    paraphrase_similarity: float,
-) -> QuoteJudgement:
-    """The stance that counts for the verdict (see module docstring)."""
-    label = max(probabilities, key=lambda k: probabilities[k])
-    p = probabilities
-    if label == "unrelated":
-        return QuoteJudgement("unrelated", p["unrelated"], "model")
-    if quote_similarity < min_quote_similarity:
-        return QuoteJudgement("discuss", 1.0 - max(p["agree"], p["disagree"]), "quote not close to the claim")
-    related = 1.0 - p["unrelated"]
-    conflict = polarity_conflict(claim, quote)
-    if conflict is not None:
-        # as sure as the quote is close to the claim and the model thinks the story is the same
-        return QuoteJudgement("disagree", max(p["disagree"], min(related, quote_similarity)), conflict)
-    if label == "disagree":
-        return QuoteJudgement("disagree", p["disagree"], "model")
-    if label == "discuss" and quote_similarity >= paraphrase_similarity and not HEDGES & set(_words(quote)):
-        return QuoteJudgement("agree", max(p["agree"], min(related, quote_similarity)), "quote restates the claim")
-    return QuoteJudgement(label, p[label], "model")
