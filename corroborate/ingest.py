@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -223,13 +224,18 @@ class CorpusWriter:
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-empty line; ConfigError on the first bad line."""
+    """(line number, object) for each non-empty line; ConfigError on the first bad line.
+
+    A UTF-8 byte order mark at the start of the file is skipped (editors on Windows write one).
+    """
     try:
         f = path.open("rb")
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     with f:
         for number, raw in enumerate(f, start=1):
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
             if not raw.strip():
                 continue
             try:
@@ -238,6 +244,10 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise ConfigError(f"{path}:{number}: not UTF-8 text") from None
             except json.JSONDecodeError as exc:
                 raise ConfigError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise ConfigError(f"{path}:{number}: JSON nested too deeply") from None
+            except ValueError as exc:  # an integer of more than 4,300 digits (int_max_str_digits)
+                raise ConfigError(f"{path}:{number}: a number is too long to read ({str(exc).split(':')[0]})") from None
             if not isinstance(obj, dict):
                 raise ConfigError(f"{path}:{number}: each line must be a JSON object")
             yield number, obj
@@ -258,16 +268,22 @@ def imported_record(obj: dict[str, Any], where: str, registry: OutletRegistry) -
     :func:`prepare` does the expensive part.
     """
     url, text = obj.get("url"), obj.get("text")
-    if not isinstance(url, str) or urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname:
+    if not isinstance(url, str):
         raise ConfigError(f"{where}: 'url' must be an http(s) URL")
+    _check_url(url, where)
     if not isinstance(text, str) or not text.strip():
         raise ConfigError(f"{where}: 'text' must be a non-empty string")
+    if not has_visible_text(text):
+        raise ConfigError(f"{where}: 'text' has only invisible characters (zero-width, control or blank)")
+    text = valid_unicode(text)
     title = obj.get("title")
     if title is not None and not isinstance(title, str):
         raise ConfigError(f"{where}: 'title' must be a string")
+    title = valid_unicode(title) if title is not None else None
     outlet_name = obj.get("outlet")
     if outlet_name is not None and (not isinstance(outlet_name, str) or not outlet_name.strip()):
         raise ConfigError(f"{where}: 'outlet' must be a non-empty string")
+    outlet_name = valid_unicode(outlet_name) if outlet_name is not None else None
     published = _parse_date(obj.get("published"), where)
     outlet = registry.get(outlet_name) if outlet_name else registry.for_url(url)
     name = outlet.name if outlet else (outlet_name or (urlsplit(url).hostname or url))
@@ -275,6 +291,48 @@ def imported_record(obj: dict[str, Any], where: str, registry: OutletRegistry) -
         url=url, canonical_url=dedup.canonicalize_url(url), text=text.strip(), title=title, published=published
     )
     return extracted, name
+
+
+# Letters that draw nothing: Hangul and braille fillers (their categories say "letter"/"symbol")
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether ``text`` has a character that shows: not whitespace, zero-width, control or a lone mark."""
+    return any(_shows(ch) for ch in text)
+
+
+def _shows(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    # C*: control, format (zero-width), surrogate, unassigned; Z*: separators; M*: marks without a letter
+    return category == "Co" or (category[0] not in "CZM" and ch not in _BLANK_LETTERS)
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates (JSON's "\\ud800", undecodable bytes of an argument) as U+FFFD.
+
+    A lone surrogate is not a character: SQLite (any UTF-8 encoder) refuses it when the record is written.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    return text
+
+
+def _check_url(url: str, where: str) -> None:
+    """An http(s) URL with a host and a valid port that can be stored, or a one-line ConfigError."""
+    if valid_unicode(url) != url:
+        raise ConfigError(f"{where}: 'url' is not valid text (it contains a lone UTF-16 surrogate)")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise ConfigError(f"{where}: 'url' is not a valid URL ({str(exc)[:200]})") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(f"{where}: 'url' must be an http(s) URL")
+    if port == 0:
+        raise ConfigError(f"{where}: 'url' has port 0; a port is 1-65535")
 
 
 def _parse_date(value: Any, where: str) -> datetime | None:
@@ -291,7 +349,13 @@ def parse_iso_date(value: str, what: str) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ConfigError(f"{what} {value!r} is not a date: it is not an ISO 8601 date like 2024-03-01") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        # dates are stored in UTC: 9999-12-31T23:59:59-05:00 is in year 10000, which datetime cannot hold
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ConfigError(f"{what} {value!r} is out of range: in UTC it falls outside the years 1-9999") from None
 
 
 def candidates_for_known(store: Store, candidates: Sequence[Candidate]) -> dict[str, tuple[str | None, str | None]]:

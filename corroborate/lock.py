@@ -7,6 +7,7 @@ never take it: SQLite WAL and the atomically-renamed index give them a consisten
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import time
@@ -19,11 +20,33 @@ from corroborate.errors import StoreError
 LOCK_NAME = "write.lock"
 
 
+def make_folder(path: Path, what: str = "data folder") -> Path:
+    """``path`` as an existing folder (made if missing), or a one-line StoreError saying why it cannot be."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise StoreError(f"{what} {path} is a file (or lies under one), not a folder") from None
+    except OSError as exc:
+        raise StoreError(f"cannot make {what} {path}: {_os_problem(exc)}") from None
+    return path
+
+
+def _os_problem(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "it is not writable"
+    return exc.strerror or str(exc)
+
+
 @contextmanager
 def writer_lock(home: Path, timeout: float = 0.0, what: str = "writing") -> Iterator[None]:
-    home.mkdir(parents=True, exist_ok=True)
+    make_folder(home)
     path = home / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"cannot write to data folder {home} ({exc.strerror or exc}); {what} needs to") from None
     try:
         deadline = time.monotonic() + timeout
         while True:

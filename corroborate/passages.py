@@ -17,6 +17,9 @@ from corroborate.records import Span
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _lock = threading.Lock()
+# spaCy refuses a text longer than nlp.max_length (E088): a longer paragraph (a whole book without
+# blank lines) is cut into pieces this long first, which also bounds what one piece holds in memory
+MAX_PIECE_CHARS = 100_000
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +42,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         paragraphs.append((pos, m.start()))
         pos = m.end()
     paragraphs.append((pos, len(text)))
+    paragraphs = [piece for a, b in paragraphs for piece in _pieces(text, a, b, MAX_PIECE_CHARS)]
     nlp = _sentencizer()
     with _lock:  # spaCy pipelines are not guaranteed thread-safe
         docs = nlp.pipe(text[a:b] for a, b in paragraphs)
@@ -53,6 +57,22 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
                 end = start + len(stripped)
                 spans.append((start, end))
     return spans
+
+
+def _pieces(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """[start, end) in pieces of at most ``limit`` chars, cut after a line, a sentence or a word where possible."""
+    pieces: list[tuple[int, int]] = []
+    while end - start > limit:
+        cut = start + limit
+        for separator in ("\n", ". ", " "):
+            found = text.rfind(separator, start + limit // 2, start + limit - len(separator))
+            if found > start:
+                cut = found + len(separator)
+                break
+        pieces.append((start, cut))
+        start = cut
+    pieces.append((start, end))
+    return pieces
 
 
 def _cut(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:

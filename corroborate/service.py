@@ -15,8 +15,10 @@ Both ends prove they know the key (the HMAC handshake of :mod:`multiprocessing.c
 anything is unpickled, and a client trusts only a key file owned by its user and private to it, so
 another user can neither ask the service nor pose as it. Requests open one connection each and are
 answered one at a time; a :class:`~corroborate.errors.CorroborateError` raised by the check is raised
-again in the client with its class and message. A service that does not answer (killed, stopped,
-never started) raises :class:`ServiceUnavailable`, and the caller checks in its own process.
+again in the client with its class and message. A client that asks for progress (``check --file``,
+``article``) gets ``("progress", done, total)`` messages after each batch of claims, before the
+reply. A service that does not answer (killed, stopped, never started) raises
+:class:`ServiceUnavailable`, and the caller checks in its own process.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import struct
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
 from pathlib import Path
@@ -39,8 +41,9 @@ from types import TracebackType
 from typing import Any
 
 from corroborate import errors
-from corroborate.check import Article, ArticleReport, Checker, ClaimResult
+from corroborate.check import Article, ArticleReport, Checker, ClaimResult, Progress
 from corroborate.errors import ConfigError, CorroborateError
+from corroborate.lock import make_folder
 from corroborate.settings import Settings
 from corroborate.store import Store
 
@@ -197,8 +200,15 @@ class ServiceClient:
             raise ServiceUnavailable(f"the checker service at {self.address} sent a malformed reply")
         return result
 
-    def check_article(self, article: Article) -> ArticleReport:
-        result = self._call(("article", article), None)
+    def check_claims(self, texts: Sequence[str], progress: Progress | None = None) -> list[ClaimResult]:
+        """Several claims judged together (as :meth:`Checker.check_claims`); ``progress`` hears after each batch."""
+        result = self._call(("claims", list(texts)), None, progress)
+        if not (isinstance(result, list) and all(isinstance(r, ClaimResult) for r in result)):
+            raise ServiceUnavailable(f"the checker service at {self.address} sent a malformed reply")
+        return result
+
+    def check_article(self, article: Article, progress: Progress | None = None) -> ArticleReport:
+        result = self._call(("article", article), None, progress)
         if not isinstance(result, ArticleReport):
             raise ServiceUnavailable(f"the checker service at {self.address} sent a malformed reply")
         return result
@@ -221,13 +231,18 @@ class ServiceClient:
             raise
         return conn
 
-    def _call(self, request: tuple[Any, ...], timeout: float | None) -> Any:
+    def _call(self, request: tuple[Any, ...], timeout: float | None, progress: Progress | None = None) -> Any:
         """Send ``request``; wait ``timeout`` seconds for the reply (None: as long as the check takes)."""
+        if progress is not None:
+            request = (*request, {"progress": True})
         try:
             with contextlib.closing(self._connect()) as conn:
                 conn.send(request)
                 _set_connection_timeouts(conn, timeout)
                 reply = conn.recv()
+                while progress is not None and isinstance(reply, tuple) and len(reply) == 3 and reply[0] == "progress":
+                    progress(int(reply[1]), int(reply[2]))
+                    reply = conn.recv()
         except (OSError, EOFError, AuthenticationError, pickle.UnpicklingError) as exc:
             raise ServiceUnavailable(
                 f"the checker service at {self.address} did not answer: {type(exc).__name__}: {exc}"
@@ -249,7 +264,8 @@ def connect_service(
     """A client of the service for ``settings.home`` if one answers within ``timeout`` seconds, else None.
 
     A service running with other settings is not used (its verdicts would follow its settings, not
-    these); ``log`` hears why.
+    these); ``log`` hears why. ``debug`` and the spelling of ``home`` do not count: the service was
+    found in this data folder, and tracebacks do not change a verdict.
     """
     published = _published(settings)
     if published is None:
@@ -259,7 +275,7 @@ def connect_service(
         theirs = client.ping()
     except ServiceUnavailable:
         return None  # the files of a service that was killed, or one that is stopped
-    if theirs != settings:
+    if theirs.replace(debug=settings.debug, home=settings.home) != settings:
         if log:
             log(f"the checker service at {client.address} runs with other settings; not using it")
         return None
@@ -314,7 +330,7 @@ class CheckerService:
         if self._listener is not None or self._closed:
             raise RuntimeError("a checker service starts once")
         home = self.settings.home.resolve()
-        home.mkdir(parents=True, exist_ok=True)
+        make_folder(home)
         other = _published(self.settings)
         if other is not None:
             with contextlib.suppress(ServiceUnavailable):
@@ -429,9 +445,13 @@ class CheckerService:
                 deliver_challenge(conn, self._authkey)  # nothing is unpickled before the peer proves the key
                 answer_challenge(conn, self._authkey)
                 request = conn.recv()
-                reply = self._answer(request)
+                _set_connection_timeouts(conn, REPLY_TIMEOUT_S)
+
+                def tell(done: int, total: int) -> None:
+                    conn.send(("progress", done, total))
+
+                reply = self._answer(request, tell)
                 if reply is not None:
-                    _set_connection_timeouts(conn, REPLY_TIMEOUT_S)
                     conn.send(reply)
         except AuthenticationError:
             self._log("checker service: refused a connection that did not know the key")
@@ -442,21 +462,28 @@ class CheckerService:
         finally:
             sock.close()
 
-    def _answer(self, request: object) -> tuple[Any, ...] | None:
-        """The reply to ``request``; None (no reply: the client checks itself) once the service is closing."""
+    def _answer(self, request: object, tell: Progress | None = None) -> tuple[Any, ...] | None:
+        """The reply to ``request``; None (no reply: the client checks itself) once the service is closing.
+
+        ``(kind, arg)`` or ``(kind, arg, {"progress": True})``: then ``tell`` hears after each batch.
+        """
         if request == ("ping",):
             return ("ok", self.settings)
-        if not (isinstance(request, tuple) and len(request) == 2):
+        if not (isinstance(request, tuple) and len(request) in (2, 3)):
             return ("error", "ConfigError", "the checker service got a malformed request")
-        kind, arg = request
+        kind, arg = request[0], request[1]
+        options = request[2] if len(request) == 3 and isinstance(request[2], dict) else {}
+        progress = tell if options.get("progress") else None
         with self._lock:
             if self._closed or self._stopping.is_set():
                 return None
             try:
                 if kind == "claim" and isinstance(arg, str):
                     return ("ok", self._warm.get().check_claim(arg))
+                if kind == "claims" and isinstance(arg, list) and all(isinstance(t, str) for t in arg):
+                    return ("ok", self._warm.get().check_claims(arg, progress))
                 if kind == "article" and isinstance(arg, Article):
-                    return ("ok", self._warm.get().check_article(arg))
+                    return ("ok", self._warm.get().check_article(arg, progress))
             except CorroborateError as exc:
                 return ("error", type(exc).__name__, str(exc))
             except Exception as exc:  # noqa: BLE001 - one failed check must not stop the service

@@ -4,11 +4,18 @@ WAL mode, versioned migrations (``MIGRATIONS``: schema version N is reached by r
 migrations[0:N] in order, each in one transaction). A document and its passages are written in
 one transaction, so a crash never leaves a half-stored document. ``generation`` is bumped in the
 same transaction whenever passages change; the index manifest records the generation it saw.
+
+A store whose file or folder cannot be written (a read-only mount, another user's data folder) is
+opened read-only: reads work, writes raise :class:`StoreError`. Each run row records the process
+that runs it; the next writer to start a run marks rows of processes that died ``abandoned``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -17,11 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import numpy.typing as npt
 
 from corroborate.errors import StoreError
+from corroborate.lock import make_folder
 from corroborate.records import NewDocument, Passage, Span
 
 MIGRATIONS: list[str] = [
@@ -101,10 +110,46 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO meta(key, value) VALUES ('generation', '0');
     """,
+    # 2: the process running a run ("host/pid/start time"), so a dead process's run can be told from a live one
+    """
+    ALTER TABLE runs ADD COLUMN owner TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 EMBEDDING_DTYPE = np.float16  # half precision halves the store; cosine ranks are unaffected in practice
+
+
+def _sqlite_problem(path: Path, exc: sqlite3.Error) -> str:
+    """A one-line message for a failed write, naming a full disk or a read-only store as such."""
+    name = getattr(exc, "sqlite_errorname", "")
+    text = str(exc)
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return f"the disk holding {path} is full ({text}); free some space and run again"
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        return f"store {path} cannot be written ({text})"
+    return f"store {path}: write failed: {text}"
+
+
+def _not_writable(exc: BaseException) -> bool:
+    """Whether opening the store for writing failed only because it cannot be written."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return (
+        name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
+        or "readonly" in str(exc)
+        or "unable to open" in str(exc)
+        or isinstance(exc, PermissionError)
+    )
+
+
+def _writable(path: Path) -> bool:
+    """Whether the store file (or, before it exists, its nearest existing folder) can be written."""
+    if path.exists():
+        return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return not folder.is_dir() or os.access(folder, os.W_OK | os.X_OK)  # a file in the way: make_folder says so
 
 
 def utcnow() -> str:
@@ -169,19 +214,53 @@ class AddResult:
 class Store:
     """One SQLite database. Safe to share between threads (a lock serialises writes)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool | None = None) -> None:
+        """Open (creating if needed) the store at ``path``; ``read_only=None`` opens it read-only
+        when it cannot be written, True always does (and never creates it)."""
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False, isolation_level=None)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA busy_timeout=30000")
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}") from None
+        self.read_only = read_only if read_only is not None else not _writable(self.path)
+        if not self.read_only:
+            make_folder(self.path.parent)
+            try:
+                self._conn = self._connect(str(self.path))
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            except (sqlite3.Error, OSError) as exc:
+                if read_only is not None or not self.path.is_file() or not _not_writable(exc):
+                    raise StoreError(f"cannot open store {self.path}: {exc}") from None
+                with contextlib.suppress(sqlite3.Error, AttributeError):
+                    self._conn.close()
+                self.read_only = True  # not writable after all (e.g. its folder is, the file's mount is not)
+        if self.read_only:
+            self._conn = self._open_read_only()
         self._lock = threading.RLock()
         self._migrate()
+
+    @staticmethod
+    def _connect(target: str, uri: bool = False) -> sqlite3.Connection:
+        conn = sqlite3.connect(target, timeout=30.0, check_same_thread=False, isolation_level=None, uri=uri)
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        if not self.path.is_file():
+            raise StoreError(f"no store at {self.path}, and its folder is not writable, so none can be made")
+        uri = "file:" + quote(str(self.path.resolve())) + "?mode=ro"
+        try:
+            conn = self._connect(uri, uri=True)
+            try:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                # a WAL store needs its -shm file, which a read-only folder cannot hold: read the file as
+                # it is (immutable), which is what it is while nobody can write there
+                conn.close()
+            conn = self._connect(uri + "&immutable=1", uri=True)
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open store {self.path} read-only: {exc}") from None
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -197,19 +276,31 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception; SQLite's errors become a StoreError."""
+        if self.read_only:
+            raise StoreError(f"store {self.path} is read-only (its file or folder is not writable); cannot write")
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
-                raise StoreError(f"store {self.path} is busy: {exc}") from None
+                if getattr(exc, "sqlite_errorname", "") in {"SQLITE_BUSY", "SQLITE_LOCKED"} or "locked" in str(exc):
+                    raise StoreError(f"store {self.path} is busy: {exc}") from None
+                raise StoreError(_sqlite_problem(self.path, exc)) from None
             try:
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
                 self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(_sqlite_problem(self.path, exc)) from None
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already (a full disk does that); a second ROLLBACK would hide the cause
+        if self._conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -229,6 +320,11 @@ class Store:
             raise StoreError(
                 f"store {self.path} has schema {version}, newer than this corroborate ({SCHEMA_VERSION}); upgrade"
             )
+        if self.read_only:
+            # cannot be migrated here; every schema since 1 has what the read paths use
+            if version == 0:
+                raise StoreError(f"{self.path} is not a corroborate store (no schema), and it is read-only")
+            return
         while version < SCHEMA_VERSION:
             with self.transaction() as conn:
                 # Another process may have migrated while we waited for the write lock: re-read the
@@ -362,12 +458,33 @@ class Store:
     # -- runs -----------------------------------------------------------------------------------
 
     def start_run(self, kind: str, params: dict[str, Any] | None = None) -> int:
+        """A new ``running`` row owned by this process; rows left ``running`` by dead processes end first."""
         with self.transaction() as conn:
+            self._end_abandoned_runs(conn)
             cur = conn.execute(
-                "INSERT INTO runs(kind, started, status, params) VALUES (?,?,?,?)",
-                (kind, utcnow(), "running", json.dumps(params or {}, default=str)),
+                "INSERT INTO runs(kind, started, status, params, owner) VALUES (?,?,?,?,?)",
+                (kind, utcnow(), "running", json.dumps(params or {}, default=str), this_process()),
             )
             return int(cur.lastrowid or 0)
+
+    def end_abandoned_runs(self) -> int:
+        """Mark ``abandoned`` the runs left ``running`` by a process that is gone (killed, crashed); how many."""
+        with self.transaction() as conn:
+            return self._end_abandoned_runs(conn)
+
+    @staticmethod
+    def _end_abandoned_runs(conn: sqlite3.Connection) -> int:
+        ended = 0
+        for run_id, owner in conn.execute("SELECT id, owner FROM runs WHERE status='running' AND owner IS NOT NULL"):
+            if process_gone(str(owner)):
+                pid = str(owner).rsplit("/", 2)[-2]
+                summary = {"status": "abandoned", "error": f"its process (pid {pid}) ended without finishing it"}
+                conn.execute(
+                    "UPDATE runs SET finished=?, status='abandoned', summary=? WHERE id=?",
+                    (utcnow(), json.dumps(summary), int(run_id)),
+                )
+                ended += 1
+        return ended
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any] | None = None) -> None:
         with self.transaction() as conn:
@@ -665,6 +782,46 @@ class Store:
                         ),
                     )
         return check_id
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux), None when there is no such process
+    (or it is a zombie: killed, not yet reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()  # the command name, in parentheses, may hold spaces
+    if len(fields) < 20 or fields[0] == "Z":
+        return None
+    return fields[19]
+
+
+def this_process() -> str:
+    """``host/pid/start time``: names this process so that a reused pid is not mistaken for it."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}/{pid}/{_start_time(pid) or ''}"
+
+
+def process_gone(owner: str) -> bool:
+    """Whether the process named by :func:`this_process` has ended; False when that cannot be told
+    (another host, an unreadable name)."""
+    try:
+        host, pid_text, start = owner.rsplit("/", 2)
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if host != socket.gethostname() or pid <= 0:
+        return False
+    if start and Path("/proc/self/stat").exists():
+        return _start_time(pid) != start
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: someone else's process, alive
+        return False
+    return False
 
 
 _FTS_WORD = None

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from corroborate.lock import make_folder
 from corroborate.settings import ENV_PREFIX, Settings, load_settings, settings_fields
 
 # Prefect's own first start of an ephemeral server takes ~11 s on a small machine; its default (20 s) is too tight.
@@ -69,7 +70,8 @@ def prefect_env(settings: Settings) -> Iterator[None]:
     from prefect.settings import get_current_settings, temporary_settings
 
     values = {**settings_env_vars(settings), **prefect_env_vars(settings)}
-    settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    make_folder(settings.home)  # a one-line error for a home that is a file, not Prefect's traceback
+    make_folder(settings.prefect_home, "Prefect home")
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     updates: dict[str, Any] = {

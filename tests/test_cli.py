@@ -204,3 +204,35 @@ def test_reimport_skips_unchanged_and_replaces_changed(corpus_home: Path) -> Non
     with Store(corpus_home / "corroborate.db") as store:
         assert store.stored_hash(records[0]["url"]) is not None
         assert store.integrity_check() == []
+
+
+def test_import_accepts_a_utf8_bom(tmp_path: Path) -> None:
+    from corroborate.store import Store
+
+    docs = tmp_path / "bom.jsonl"
+    docs.write_bytes(b"\xef\xbb\xbf" + json.dumps(DOCS[0]).encode() + b"\n")
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path / "home"), "import", str(docs)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with Store(tmp_path / "home" / "corroborate.db") as store:
+        assert store.stored_hash(DOCS[0]["url"]) is not None
+
+
+def test_import_stores_lone_surrogates_as_replacement_characters(tmp_path: Path) -> None:
+    """JSON's "\\ud800" passed validation, then failed with UnicodeEncodeError while being written."""
+    from corroborate.store import Store
+
+    docs = tmp_path / "surrogates.jsonl"
+    docs.write_text(
+        '{"url": "https://s.example/1", "title": "Bridge \\udc00", "outlet": "S \\ud800", '
+        '"text": "The council approved the bridge \\ud800 on Monday."}\n'
+        + json.dumps(DOCS[1]) + "\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["--home", str(tmp_path / "home"), "import", str(docs)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "2 new" in result.output
+    with Store(tmp_path / "home" / "corroborate.db") as store:
+        doc = store.document_by_url("https://s.example/1")
+        assert doc is not None and doc.text == "The council approved the bridge \ufffd on Monday."
+        assert doc.title == "Bridge \ufffd" and doc.outlet == "S \ufffd"
+        assert [r["status"] for r in store.runs()] == ["completed"]

@@ -54,6 +54,15 @@ def _store_is_folder(tmp: Path) -> None:
     (tmp / "home" / "corroborate.db").mkdir(parents=True)
 
 
+def _record(**fields: str) -> str:
+    return json.dumps({"url": "https://x.example/1", "text": "Words.", **fields}) + "\n"
+
+
+def _home_is_a_file(tmp: Path) -> None:
+    (tmp / "home").write_text("not a folder\n", encoding="utf-8")
+    (tmp / "r.jsonl").write_text(_record(), encoding="utf-8")
+
+
 CASES: list[tuple[str, list[str], Setup | None, dict[str, str], str]] = [
     # (id, argv, setup, extra env, expected fragment of the error line)
     ("import-empty", ["import", "{tmp}/e.jsonl"], _write("e.jsonl", b""), {}, "no records"),
@@ -121,6 +130,31 @@ CASES: list[tuple[str, list[str], Setup | None, dict[str, str], str]] = [
      _write("s.csv", "id,claim,evidence\n1,A claim.,Evidence.\n"), {}, "is the input file"),
     ("stance-output-folder", ["stance", "{tmp}/s.csv", "-o", "{tmp}"],
      _write("s.csv", "id,claim,evidence\n1,A claim.,Evidence.\n"), {}, "is a folder"),
+    # issue 12: records that passed validation and then failed while being written, or ended in "unexpected"
+    ("import-url-surrogate", ["import", "{tmp}/s.jsonl"],
+     _write("s.jsonl", '{"url": "https://x.example/\\ud800", "text": "Words."}\n'), {}, "lone UTF-16 surrogate"),
+    ("import-date-after-9999-in-utc", ["import", "{tmp}/d.jsonl"],
+     _write("d.jsonl", _record(published="9999-12-31T23:59:59-05:00")), {}, "out of range"),
+    ("import-date-before-year-1-in-utc", ["import", "{tmp}/d.jsonl"],
+     _write("d.jsonl", _record(published="0001-01-01T00:00:00+05:00")), {}, "out of range"),
+    ("import-5000-digit-number", ["import", "{tmp}/n.jsonl"],
+     _write("n.jsonl", '{"url": "https://x.example/1", "text": "Words.", "n": ' + "7" * 5000 + "}\n"), {},
+     "n.jsonl:1: a number is too long"),
+    ("import-deep-json", ["import", "{tmp}/n.jsonl"],
+     _write("n.jsonl", '{"url": "https://x.example/1", "text": "Words.", "n": ' + "[" * 100_000 + "]" * 100_000
+            + "}\n"), {}, "n.jsonl:1: JSON nested too deeply"),
+    ("import-port-99999", ["import", "{tmp}/p.jsonl"], _write("p.jsonl", _record(url="https://x.example:99999/1")),
+     {}, "'url' is not a valid URL (Port out of range"),
+    ("import-port-0", ["import", "{tmp}/p.jsonl"], _write("p.jsonl", _record(url="https://x.example:0/1")), {},
+     "port 0"),
+    ("import-bad-ipv6", ["import", "{tmp}/p.jsonl"], _write("p.jsonl", _record(url="http://[abc/")), {},
+     "'url' is not a valid URL"),
+    ("import-zero-width-text", ["import", "{tmp}/z.jsonl"],
+     _write("z.jsonl", _record(text="\u200b\u200c\u2060 \ufeff\u3164")), {}, "only invisible characters"),
+    ("check-claim-not-utf8", ["check", "\udcff\udcfe The harbour reopened on Monday."], None, {},
+     "not valid UTF-8 text (byte 0xff at character 1)"),
+    ("import-home-is-a-file", ["import", "{tmp}/r.jsonl"], _home_is_a_file, {}, "is a file"),
+    ("index-status-home-is-a-file", ["index", "status"], _home_is_a_file, {}, "is a file"),
 ]
 
 
@@ -242,3 +276,47 @@ def test_split_claims_offsets_hold_on_any_text(text: str) -> None:
         assert text[s.start : s.end] == s.text
         assert s.is_claim or s.reason
         last = s.end
+
+
+# -- an imported record that passes validation is written (issue 12: half-written imports) --------------
+
+_any_char = st.characters(blacklist_categories=())  # lone surrogates too: JSON's "\ud800" decodes to one
+_offset = st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1).map(
+    lambda m: "Z" if m == 0 else f"{'+' if m > 0 else '-'}{abs(m) // 60:02d}:{abs(m) % 60:02d}"
+)
+_published = st.one_of(
+    st.none(),
+    st.builds(lambda d, tz: d.isoformat() + tz, st.datetimes(), _offset),
+    st.sampled_from(["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59Z"]),
+)
+_record_text = st.one_of(st.text(_any_char, min_size=1, max_size=200), _prose, st.sampled_from(["\u200b", "\ufeff"]))
+_urls = st.builds(
+    lambda base, path: base + path,
+    st.sampled_from(["https://x.example/", "http://x.example:99999/", "https://[::1]/", "http://[abc/",
+                     "https://x.example:0/", "https://\u2100.example/", "https://x.example:8080/"]),
+    st.text(_any_char, max_size=20),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(url=_urls, text=_record_text, title=st.one_of(st.none(), st.text(_any_char, max_size=40)),
+       outlet=st.one_of(st.none(), st.text(_any_char, min_size=1, max_size=20)), published=_published)
+def test_a_record_that_passes_validation_is_written(
+    tmp_path: Path, url: str, text: str, title: str | None, outlet: str | None, published: str | None
+) -> None:
+    from corroborate.ingest import CorpusWriter, imported_record, prepare
+    from corroborate.outlets import OutletRegistry, load_outlets
+    from corroborate.settings import load_settings
+    from corroborate.store import Store
+
+    s = load_settings({"home": tmp_path}, environ={})
+    record = {"url": url, "text": text, "title": title, "outlet": outlet, "published": published}
+    line = json.loads(json.dumps(record))  # as read from the file: "\ud800" escapes come back as surrogates
+    try:
+        extracted, name = imported_record(line, "docs.jsonl:1", OutletRegistry(load_outlets(None)))
+    except ConfigError:
+        return
+    with Store(s.store_path) as store:
+        outcome = CorpusWriter(store, s).write(prepare(extracted, name, s), log_fetch=False)
+        assert outcome.outcome in {"new", "updated", "duplicate", "unchanged"}

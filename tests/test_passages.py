@@ -34,6 +34,17 @@ def test_long_sentence_is_cut_under_the_limit() -> None:
     assert " ".join(s.text for s in spans).split() == text.split()
 
 
+def test_a_paragraph_longer_than_spacy_takes_is_split() -> None:
+    """A 2.1 MB text without a blank line (spaCy's limit here is 2,000,000 characters: E088 before)."""
+    text = ("The harbour board met on Monday and approved the new quay. " * 36_000)[:2_100_000]
+    spans = split_passages(text, sentences=3, overlap=1, max_chars=1200)
+    assert all(text[s.start : s.end] == s.text and len(s.text) <= 1200 for s in spans)
+    assert spans[0].start == 0 and spans[-1].end == len(text.rstrip())
+    assert sum(1 for s in spans if s.text.endswith("new quay.")) > 30_000 / 2, "sentences survive the cuts"
+    word = "x" * 250_000  # no space or full stop to cut at
+    assert "".join(s.text for s in split_passages(word, max_chars=100_000)) == word
+
+
 def test_headline_only_and_empty() -> None:
     assert [s.text for s in split_passages("Council rejects bridge plan")] == ["Council rejects bridge plan"]
     assert split_passages("   \n ") == []

@@ -246,6 +246,89 @@ def test_a_long_data_folder_path_gets_a_short_socket(tmp_path: Path) -> None:
     assert not (home / ADDRESS_NAME).exists() and not service.address.parent.exists()
 
 
+# `corroborate check` in a process of its own: prints whether torch (the models) was imported
+CLI_CHILD = """
+import sys
+from corroborate.cli import main
+
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    print(f"exit={exc.code} torch={'torch' in sys.modules}", file=sys.stderr)
+"""
+
+
+def _cli(home: Path, *args: str, script: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_")}
+    env["CORROBORATE_HOME"] = str(home)
+    command = ["-c", script] if script else ["-m", "corroborate.cli"]
+    return subprocess.run([sys.executable, *command, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_check_asks_the_warm_service(settings: Settings, service: CheckerService, in_process: Checker) -> None:
+    loads = service.loads
+    one = _cli(settings.home, "--debug", "check", CLAIM, "--json", script=CLI_CHILD)
+    assert "exit=0 torch=False" in one.stderr, one.stderr[-3000:]
+    assert f"using the warm checker service at {service.address}" in one.stderr
+    assert json.loads(one.stdout) == _json(in_process.check_claims([CLAIM])[0].to_dict())
+    assert service.loads == loads, "the service's models answered; nothing was loaded again"
+
+
+def test_cli_batches_and_articles_show_progress(settings: Settings, service: CheckerService, in_process: Checker,
+                                                tmp_path: Path) -> None:
+    claims = [CLAIM, "The city council approved a new bridge over the river.", "A volcano erupted on Mars."]
+    (tmp_path / "claims.txt").write_text("\n".join(claims) + "\n", encoding="utf-8")
+    batch = _cli(settings.home, "check", "--file", str(tmp_path / "claims.txt"), "--jsonl")
+    assert batch.returncode == 0, batch.stderr[-3000:]
+    expected = [_json(r.to_dict()) for r in in_process.check_claims(claims)]
+    assert [json.loads(line) for line in batch.stdout.splitlines()] == expected, "stdout is only the results"
+    assert "check: 3/3" in batch.stderr and "checked 3 claims in" in batch.stderr
+    assert "warm checker service" not in batch.stderr, "which checker answered is said only with --debug"
+
+    article = tmp_path / "flood.txt"
+    article.write_text("Cellars pumped dry\n\n" + ARTICLES["https://c.example/flood"][1] + "\n", encoding="utf-8")
+    report = _cli(settings.home, "--debug", "article", str(article), "--json")
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert f"using the warm checker service at {service.address}" in report.stderr
+    data = json.loads(report.stdout)
+    n = data["article"]["claims"]
+    assert n >= 1 and f"article: {n}/{n}" in report.stderr and f"checked {n} claims in" in report.stderr
+    here = in_process.check_article(Article(ARTICLES["https://c.example/flood"][1], "Cellars pumped dry",
+                                            source=str(article)))
+    assert data["claims"] == _json(here.to_dict())["claims"]
+
+
+def test_progress_is_told_after_each_batch(in_process: Checker, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("corroborate.check.PROGRESS_BATCH", 2)
+    told: list[tuple[int, int]] = []
+    claims = [CLAIM, "The mayor called the new bridge a historic day.", "A volcano erupted on Mars."]
+    results = in_process.check_claims(claims, progress=lambda done, total: told.append((done, total)))
+    assert told == [(0, 3), (2, 3), (3, 3)]
+    assert [r.verdict.status for r in results] == [r.verdict.status for r in in_process.check_claims(claims)]
+
+
+def test_cli_checks_in_its_own_process_without_a_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from corroborate import cli
+
+    closed: list[bool] = []
+
+    class Here:
+        def check_claims(self, claims: list[str], progress: object = None) -> list[str]:
+            return [f"here: {c}" for c in claims]
+
+        def close(self) -> None:
+            closed.append(True)
+
+    monkeypatch.setattr(Checker, "open", classmethod(lambda cls, settings, log=None: Here()))
+    debug = load_settings({"home": tmp_path, "debug": True}, environ={})
+    assert cli._warm_or_here(debug, lambda checker: checker.check_claims(["x"])) == ["here: x"]
+    assert "no checker service answers" in capsys.readouterr().err and closed == [True]
+    assert cli._warm_or_here(debug.replace(debug=False), lambda checker: checker.check_claims(["y"])) == ["here: y"]
+    assert capsys.readouterr().err == "", "quiet without --debug"
+
+
 def test_an_ingest_is_seen_without_restarting(settings: Settings, service: CheckerService) -> None:
     claim = "The zoo welcomed twin panda cubs born during the night."
     text = "Twin panda cubs were born at the city zoo during the night, keepers said. Both are healthy."
