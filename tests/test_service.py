@@ -150,7 +150,7 @@ def test_library_errors_come_back_as_themselves(settings: Settings, service: Che
     assert client is not None
     with pytest.raises(ConfigError, match="^the claim is empty$"):
         client.check_claim("   ")
-    with pytest.raises(ConfigError, match="the limit is 2000"):
+    with pytest.raises(ConfigError, match="the limit is 2,000"):
         client.check_claim("word " * 1000)
 
 
