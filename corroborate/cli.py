@@ -576,6 +576,100 @@ def index_rebuild(c: Context) -> None:
     click.echo(f"index rebuilt: {idx.count} vectors ({idx.kind}); embedded {rep.embedded} new passages")
 
 
+# -- outlets ----------------------------------------------------------------------------------------
+
+
+@cli.group("outlets")
+def outlets_group() -> None:
+    """The outlet registry: list it, check its feeds and sitemaps (docs/outlets.md)."""
+
+
+_OUTLETS_FILE = click.option(
+    "--outlets",
+    "outlets_file",
+    type=click.Path(path_type=Path),
+    help="Outlets TOML (default: the bundled outlets.toml merged with outlets-fundus.toml).",
+)
+
+
+def _print_rows(rows: list[dict[str, Any]], cols: list[str]) -> None:
+    widths = {k: max(len(k), *(len(str(r[k] if r[k] is not None else "-")) for r in rows)) for k in cols}
+    click.echo("  ".join(k.ljust(widths[k]) for k in cols).rstrip())
+    for r in rows:
+        click.echo("  ".join(str(r[k] if r[k] is not None else "-").ljust(widths[k]) for k in cols).rstrip())
+
+
+@outlets_group.command("list")
+@_OUTLETS_FILE
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per outlet.")
+@pass_ctx
+def outlets_list(c: Context, outlets_file: Path | None, as_json: bool) -> None:
+    """Show the registry, one outlet a line: country, language, independence group, flags, feeds, sitemaps.
+
+    Flags: state (state media), fictional, owner? (owner not known: an outlet only fundus lists, its own
+    independence group), no-source (no feed or sitemap: it is still recognised by its domains).
+    """
+    from corroborate.outlets import load_outlets
+
+    s = c.settings(outlets_file=outlets_file)
+    registry = load_outlets(s.outlets_file)
+    rows = []
+    for o in registry:
+        flags = [f for f, on in (("state", o.state_media), ("fictional", o.fictional), ("owner?", o.owner == "unknown"),
+                                 ("no-source", not o.feeds and not o.sitemaps)) if on]
+        rows.append({"outlet": o.name, "country": o.country, "lang": o.language, "group": o.group,
+                     "flags": ",".join(flags), "feeds": len(o.feeds), "sitemaps": len(o.sitemaps), "from": o.origin,
+                     "domains": list(o.domains)})
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    _print_rows(rows, ["outlet", "country", "lang", "group", "flags", "feeds", "sitemaps", "from"])
+    sources = [where for o in registry for url, where in o.provenance if url in o.feeds or url in o.sitemaps]
+    fundus = sum(1 for where in sources if where.startswith("fundus"))
+    _err(f"{len(registry)} outlets, {sum(1 for o in registry if o.feeds or o.sitemaps)} with a feed or sitemap; "
+         f"{len(sources)} sources ({fundus} from fundus)")
+
+
+@outlets_group.command("check")
+@_OUTLETS_FILE
+@click.option("--outlet", "names", multiple=True, help="Check only this outlet (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per source.")
+@pass_ctx
+def outlets_check(c: Context, outlets_file: Path | None, names: tuple[str, ...], as_json: bool) -> None:
+    """Fetch each feed and sitemap once and say which work: HTTP status, items, newest item, stale (no new
+    item in 14 days) and what to do.
+
+    Fetching is as polite as an ingest's (robots.txt, per-host limits and delays, retries on transient
+    errors only); a sitemap index is followed as an ingest follows it.
+    """
+    from corroborate.health import check_outlets, summary_counts
+    from corroborate.outlets import load_outlets
+
+    s = c.settings(outlets_file=outlets_file)
+    registry = load_outlets(s.outlets_file)
+    if names:
+        known = {o.name for o in registry}
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise ConfigError(f"no outlet named {', '.join(repr(n) for n in missing)} in the registry "
+                              "(see `corroborate outlets list`)")
+        registry = [o for o in registry if o.name in names]
+    with progress("outlets checked") as tick:
+        health = check_outlets(registry, s, progress=tick)
+    rows = [h.to_row() for h in health]
+    if as_json:
+        for h, row in zip(health, rows, strict=True):
+            click.echo(json.dumps({**row, "detail": h.detail}, ensure_ascii=False))
+    elif rows:
+        _print_rows(rows, ["outlet", "kind", "status", "items", "newest", "stale", "state", "action", "url"])
+    counts = summary_counts(health)
+    unlisted = [o.name for o in registry if not o.feeds and not o.sitemaps]
+    _err(f"{len(health)} sources: " + (", ".join(f"{n} {state}" for state, n in counts.items()) or "none"))
+    if unlisted:
+        _err(f"{len(unlisted)} outlets have no feed or sitemap: {', '.join(unlisted)}")
+
+
 @cli.command()
 @click.option("--markdown", is_flag=True, help="Print the documented settings table (for the README).")
 @pass_ctx

@@ -47,12 +47,59 @@ _TAG = re.compile(r"<[^>]*>")  # only used to quote an error page in a one-line 
 
 
 @dataclass
+class SourceOutcome:
+    """What one listed feed or sitemap gave a discovery: its answer, items and newest date.
+
+    ``corroborate.health`` turns these into source health (dead, stale, ok), so a check and every
+    ingest report the same thing from the same requests.
+    """
+
+    url: str
+    kind: str  # "feed" | "sitemap"
+    status: int | None = None  # HTTP status of the source's own answer; None when none came
+    items: int = 0  # article URLs it listed (a sitemap index: in the child sitemaps read)
+    dated: int = 0  # of which carry a publication (or lastmod) date
+    newest: datetime | None = None
+    children: int = 0  # child sitemaps read, for a sitemap index
+    # why the source itself failed: "http" (an error status), "robots" (robots.txt disallows it),
+    # "unreachable" (timeouts, 5xx, network: worth another try), "unusable" (too big, wrong type, a
+    # refused address), "malformed" (not a feed or sitemap)
+    problem: str | None = None
+    error: str | None = None  # the failure's message
+
+    def count(self, candidates: Iterable[Candidate]) -> None:
+        for c in candidates:
+            self.items += 1
+            if c.published is not None:
+                self.dated += 1
+                if self.newest is None or c.published > self.newest:
+                    self.newest = c.published
+
+    def failed(self, exc: CorroborateError) -> None:
+        self.error = str(exc)
+        status = getattr(exc, "status", None)
+        if status is not None:
+            self.status = status
+        if isinstance(exc, ExtractionError):
+            self.problem = "malformed"
+        elif isinstance(exc, TransientFetchError):
+            self.problem = "unreachable"
+        elif status is not None:
+            self.problem = "http"
+        elif "robots.txt" in self.error:
+            self.problem = "robots"
+        else:
+            self.problem = "unusable"
+
+
+@dataclass
 class OutletDiscovery:
     """What one outlet's feeds and sitemaps yielded, and which of them failed and why."""
 
     outlet: str
     candidates: list[Candidate] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (source url, reason)
+    sources: list[SourceOutcome] = field(default_factory=list)  # one per listed feed and sitemap
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -507,9 +554,14 @@ async def _fetch_text(fetcher: Fetcher, url: str, kind: str) -> tuple[str, str]:
     return (result.text or ""), (result.final_url or url)
 
 
-async def _from_feed(outlet: Outlet, url: str, fetcher: Fetcher, settings: Settings) -> list[Candidate]:
+async def _from_feed(
+    outlet: Outlet, url: str, fetcher: Fetcher, settings: Settings, outcome: SourceOutcome
+) -> list[Candidate]:
     text, final_url = await _fetch_text(fetcher, url, "feed")
-    return _newest(parse_feed(text, final_url, outlet.name), settings.max_items_per_source)
+    outcome.status = 200
+    candidates = parse_feed(text, final_url, outlet.name)
+    outcome.count(candidates)
+    return _newest(candidates, settings.max_items_per_source)
 
 
 async def _from_sitemaps(
@@ -520,6 +572,7 @@ async def _from_sitemaps(
     since: datetime | None,
     errors: list[tuple[str, str]],
     visited: set[str],
+    outcome: SourceOutcome,
 ) -> list[Candidate]:
     out: list[Candidate] = []
     level = [url]
@@ -529,15 +582,24 @@ async def _from_sitemaps(
         for source, result in zip(level, results, strict=True):
             if isinstance(result, CorroborateError):
                 errors.append((source, str(result)))
+                if depth == 0:
+                    outcome.failed(result)
                 continue
             if isinstance(result, BaseException):
                 raise result
             text, final_url = result
+            if depth == 0:
+                outcome.status = 200
+            else:
+                outcome.children += 1
             try:
                 candidates, children = _parse_sitemap_full(text, final_url, outlet.name)
             except ExtractionError as exc:
                 errors.append((source, str(exc)))
+                if depth == 0:
+                    outcome.failed(exc)
                 continue
+            outcome.count(candidates)
             out.extend(_newest(candidates, settings.max_items_per_source))
             if children and depth == MAX_SITEMAP_DEPTH:
                 errors.append((source, f"sitemap index nested deeper than {MAX_SITEMAP_DEPTH}; not followed"))
@@ -561,20 +623,24 @@ async def discover_outlet(
 ) -> OutletDiscovery:
     """All candidates from the outlet's feeds and sitemaps; failing sources are recorded, not raised."""
     report = OutletDiscovery(outlet=outlet.name)
+    feed_outcomes = [SourceOutcome(url, "feed") for url in outlet.feeds]
+    sitemap_outcomes = [SourceOutcome(url, "sitemap") for url in outlet.sitemaps]
+    report.sources = [*feed_outcomes, *sitemap_outcomes]
     feed_results = await asyncio.gather(
-        *(_from_feed(outlet, url, fetcher, settings) for url in outlet.feeds), return_exceptions=True
+        *(_from_feed(outlet, o.url, fetcher, settings, o) for o in feed_outcomes), return_exceptions=True
     )
     found: list[Candidate] = []
-    for url, result in zip(outlet.feeds, feed_results, strict=True):
+    for outcome, result in zip(feed_outcomes, feed_results, strict=True):
         if isinstance(result, CorroborateError):
-            report.errors.append((url, str(result)))
+            report.errors.append((outcome.url, str(result)))
+            outcome.failed(result)
         elif isinstance(result, BaseException):
             raise result
         else:
             found.extend(result)
     visited = set(outlet.sitemaps)
     for from_sitemap in await asyncio.gather(
-        *(_from_sitemaps(outlet, url, fetcher, settings, since, report.errors, visited) for url in outlet.sitemaps)
+        *(_from_sitemaps(outlet, o.url, fetcher, settings, since, report.errors, visited, o) for o in sitemap_outcomes)
     ):
         found.extend(from_sitemap)
     kept = [c for c in found if host_belongs(c.url, outlet.domains)]

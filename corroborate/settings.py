@@ -52,7 +52,9 @@ class Settings:
     home: Path = field(
         default_factory=_default_home, metadata={"doc": "Data folder: store, index, Prefect home (CORROBORATE_HOME)."}
     )
-    outlets_file: Path | None = _f(None, "Outlets registry (TOML); empty = the bundled outlets.toml.")
+    outlets_file: Path | None = _f(
+        None, "Outlets registry (TOML), read alone; empty = the bundled outlets.toml merged with outlets-fundus.toml."
+    )
     debug: bool = _f(False, "Show tracebacks instead of one-line errors.")
 
     # fetching

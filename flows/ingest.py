@@ -36,6 +36,7 @@ from prefect.tasks import Task
 from corroborate.discover import OutletDiscovery
 from corroborate.embed import load_embedder
 from corroborate.errors import ConfigError, TransientFetchError
+from corroborate.health import health_of
 from corroborate.index import sync_index
 from corroborate.ingest import (
     CorpusWriter,
@@ -56,6 +57,12 @@ from corroborate.store import Store
 from flows.common import flow_settings, prefect_env, slug
 
 WRITER_LOCK_TIMEOUT_S = 600  # a scheduled run waits this long for a manual one to finish writing
+# Tasks submitted to the task runner (discover, fetch-extract) run in worker threads and set no Prefect
+# timeout_seconds: Prefect cannot interrupt a thread, so such a timeout only logs a warning per task
+# run and fires after the work is done anyway. Their time is bounded inside instead: every request by
+# the fetcher's timeouts and retry limits, a whole discovery by asyncio (DISCOVER_TIMEOUT_S), which
+# does interrupt. Tasks the flow calls directly run in its own (main) thread, where timeouts work.
+DISCOVER_TIMEOUT_S = 600
 # Short against the 30-minute schedule on purpose: a cache hit skips even the conditional GET, so
 # it is for re-runs after a crash or cancel, not for scheduled runs that should see new versions.
 FETCH_CACHE_EXPIRATION = timedelta(minutes=10)
@@ -117,7 +124,7 @@ async def _discover_outlet(outlet: Outlet, settings: Settings, since: datetime |
     from corroborate.discover import discover_outlet
     from corroborate.fetch import Fetcher
 
-    async with Fetcher(settings) as fetcher:
+    async with asyncio.timeout(DISCOVER_TIMEOUT_S), Fetcher(settings) as fetcher:
         return await discover_outlet(outlet, fetcher, settings, since)
 
 
@@ -126,17 +133,17 @@ async def _discover_gdelt(query: str, settings: Settings, registry: OutletRegist
     from corroborate.discover import discover_gdelt
     from corroborate.fetch import Fetcher
 
-    async with Fetcher(settings) as fetcher:
+    async with asyncio.timeout(DISCOVER_TIMEOUT_S), Fetcher(settings) as fetcher:
         return await discover_gdelt(query, fetcher, settings, registry, since)
 
 
-@task(name="discover", task_run_name="discover: {outlet.name}", cache_policy=NO_CACHE, timeout_seconds=600,
+@task(name="discover", task_run_name="discover: {outlet.name}", cache_policy=NO_CACHE,
       retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient)
 def discover_task(outlet: Outlet, settings: Settings, since: datetime | None) -> OutletDiscovery:
     return asyncio.run(_discover_outlet(outlet, settings, since))
 
 
-@task(name="discover-gdelt", task_run_name="discover: GDELT {query}", cache_policy=NO_CACHE, timeout_seconds=600,
+@task(name="discover-gdelt", task_run_name="discover: GDELT {query}", cache_policy=NO_CACHE,
       retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=retry_on_transient)
 def discover_gdelt_task(query: str, settings: Settings, registry: OutletRegistry,
                         since: datetime | None) -> list[Candidate]:
@@ -144,7 +151,7 @@ def discover_gdelt_task(query: str, settings: Settings, registry: OutletRegistry
 
 
 @task(name="fetch-extract", task_run_name="fetch+extract: {outlet_name}", cache_key_fn=pages_cache_key,
-      cache_expiration=FETCH_CACHE_EXPIRATION, persist_result=True, timeout_seconds=1800,
+      cache_expiration=FETCH_CACHE_EXPIRATION, persist_result=True,
       retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=retry_on_transient)
 def fetch_extract_task(outlet_name: str, candidates: list[Candidate], settings: Settings,
                        validators: Validators, refetch: bool = False) -> list[PageItem]:
@@ -271,6 +278,17 @@ def _group_by_outlet(candidates: Sequence[Candidate], registry: OutletRegistry,
     return groups
 
 
+def _publish_source_health(outlets: list[Outlet], discovered: list[OutletDiscovery], outlets_file: str | None,
+                           query: str | None) -> None:
+    """The table of `corroborate outlets check`, from this run's own discovery: no extra requests."""
+    rows = [h.to_row() for h in health_of(outlets, discovered)]
+    if not rows:
+        return
+    bad = sum(1 for r in rows if r["state"] != "ok")
+    title = f"Sources of {outlet_set_name(outlets_file)}: {len(rows) - bad} ok, {bad} to look at"
+    create_table_artifact(rows, key=f"source-health-{artifact_slug(outlets_file, query)}", description=title)
+
+
 def _report_markdown(title: str, rows: list[dict[str, Any]], index: dict[str, Any],
                      summaries: dict[str, OutletSummary]) -> str:
     lines = [f"# {title}", "", f"Documents stored: **{index['documents']}**, passages indexed: **{index['count']}** "
@@ -317,6 +335,7 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
     summary: dict[str, Any] = {}
     try:
         discovered = [d.result() for d in discover_task.map(outlets, settings=settings, since=since)]
+        _publish_source_health(outlets, discovered, outlets_file, query)
         found: list[Candidate] = [c for d in discovered for c in d.candidates]
         if query:
             found += discover_gdelt_task.submit(query, settings, registry, since).result()

@@ -6,6 +6,8 @@ server records every request so tests can check politeness (no refetch, per-host
 server's side rather than trusting the client's own counters.
 
 Any path accepts ``?delay=SECONDS`` (at most 5) so tests can make requests overlap on purpose.
+``/health/...`` serves sources for source-health checks, dated relative to the time of the request:
+a fresh feed and news sitemap, a stale feed, and a dead feed and sitemap (404).
 ``/bad/flaky`` and ``/bad/ratelimit`` fail the first time per full path + query, so a test picks a
 fresh key (``?key=...``) to get a fresh failure.
 """
@@ -22,7 +24,7 @@ import re
 import threading
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -41,6 +43,8 @@ MAX_DELAY_S = 5.0
 SLOW_S = 8.0  # longer than any test timeout, short enough that stray server threads end soon
 OVERSIZE_BYTES = 6_000_000
 GZIP_BOMB_BYTES = 120 * 1024 * 1024
+HEALTH_PAGES = 3  # pages behind each of the health feeds
+STALE_DAYS = 30  # age of the stale feed's items
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -201,6 +205,50 @@ class NewsSite:
             f"sitemaps = [{json.dumps(self.sitemap_index_url)}]\n"
             "fictional = true\n"
         )
+
+    @property
+    def health_urls(self) -> dict[str, str]:
+        """The sources ``/health/`` serves, by what they are."""
+        return {
+            "fresh_feed": self.url("/health/fresh.xml"),
+            "fresh_sitemap": self.url("/health/fresh-sitemap.xml"),
+            "stale_feed": self.url("/health/stale.xml"),
+            "dead_feed": self.url("/health/gone.xml"),
+            "dead_sitemap": self.url("/health/gone-sitemap.xml"),
+        }
+
+    def health_outlets_toml(self) -> str:
+        """An outlets file whose one outlet lists every ``/health/`` source: fresh, stale and dead ones."""
+        urls = self.health_urls
+        feeds = ", ".join(json.dumps(urls[k]) for k in ("fresh_feed", "stale_feed", "dead_feed"))
+        sitemaps = ", ".join(json.dumps(urls[k]) for k in ("fresh_sitemap", "dead_sitemap"))
+        return (
+            "[[outlet]]\n"
+            'name = "Loopback Health"\n'
+            'domains = ["127.0.0.1"]\n'
+            'country = "INT"\n'
+            'language = "en"\n'
+            'owner = "Loopback Test Media"\n'
+            'kind = "digital"\n'
+            f"feeds = [{feeds}]\n"
+            f"sitemaps = [{sitemaps}]\n"
+            "fictional = true\n"
+        )
+
+    def _health_doc(self, path: str) -> tuple[bytes, str] | None:
+        now = datetime.now(UTC).replace(microsecond=0)
+        fresh = [replace(p, published=now - timedelta(hours=i + 1)) for i, p in enumerate(self._pages[:HEALTH_PAGES])]
+        stale = [
+            replace(p, published=now - timedelta(days=STALE_DAYS, hours=i))
+            for i, p in enumerate(self._pages[HEALTH_PAGES : 2 * HEALTH_PAGES])
+        ]
+        if path == "/health/fresh.xml":
+            return self._rss(fresh), "application/rss+xml; charset=utf-8"
+        if path == "/health/stale.xml":
+            return self._rss(stale), "application/rss+xml; charset=utf-8"
+        if path == "/health/fresh-sitemap.xml":
+            return self._news_sitemap(fresh), "application/xml; charset=utf-8"
+        return None
 
     # --- generated documents ---------------------------------------------------------------
     def _build_documents(self) -> dict[str, tuple[bytes, str]]:
@@ -469,6 +517,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_doc(site.gzipped(page), ctype, page.etag, page.published, {"Content-Encoding": "gzip"})
             else:
                 self._send_doc(page.body, ctype, page.etag, page.published)
+            return
+        health = site._health_doc(path) if path.startswith("/health/") else None
+        if health is not None:
+            self._send(200, *health)
             return
         if path in site._docs:
             body, ctype = site._docs[path]
