@@ -6,6 +6,7 @@
     ├── FetchError
     │   ├── TransientFetchError      (worth retrying: timeouts, connect errors, 429, 5xx)
     │   └── PermanentFetchError      (don't retry: 4xx, refused address, robots, too big, wrong type)
+    │       └── AddressRefusedError  (the host is, or resolves to, an address we never contact)
     ├── ExtractionError              (page is not an article / no usable text)
     ├── ConfigError                  (bad settings, bad outlets file, bad user input)
     ├── StoreError                   (SQLite problems, schema too new, locked store)
@@ -48,6 +49,10 @@ class TransientFetchError(FetchError):
 
 class PermanentFetchError(FetchError):
     """A fetch failed for good (retrying will not help)."""
+
+
+class AddressRefusedError(PermanentFetchError):
+    """The host is, or resolves to, a private, loopback, link-local or metadata address."""
 
 
 class ExtractionError(CorroborateError):

@@ -6,7 +6,9 @@ GETs so a re-run only transfers what changed, and retries with exponential backo
 jitter on transient failures only.
 
 Safety: only http(s); every hop (redirects included, which we follow ourselves) is checked
-against private/loopback/link-local/metadata addresses after DNS resolution; bodies are
+against private/loopback/link-local/metadata addresses after DNS resolution, and each new
+connection goes to an address checked in the same resolution (:class:`PinnedTransport`), so a
+name that re-resolves to 127.0.0.1 between check and connect is refused; bodies are
 streamed and cut at ``max_bytes`` (gzip bodies are inflated incrementally under the same cap);
 content types are checked against what the caller expects.
 
@@ -28,15 +30,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 from protego import Protego
 
-from corroborate.errors import FetchError, PermanentFetchError, TransientFetchError
-from corroborate.netguard import check_url_allowed, check_url_allowed_async, split_target
+from corroborate.errors import AddressRefusedError, FetchError, PermanentFetchError, TransientFetchError
+from corroborate.netguard import check_url_allowed, check_url_allowed_async, resolve_checked_async, split_target
 from corroborate.records import FetchResult
 from corroborate.settings import Settings
 
-__all__ = ["KINDS", "Fetcher", "check_url_allowed", "fetch_url_sync"]
+__all__ = ["KINDS", "Fetcher", "PinnedTransport", "check_url_allowed", "fetch_url_sync"]
 
 logger = logging.getLogger(__name__)
 
@@ -252,6 +255,66 @@ class _BodyCap:
         return bytes(self.buffer)
 
 
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections only to addresses :mod:`corroborate.netguard` checked in the same lookup.
+
+    httpcore hands the URL's host name to ``connect_tcp`` and uses that name, not the address,
+    for TLS SNI and certificate checks; the Host header is set from the URL before that. So only
+    the address changes: the one connected to is one that was checked.
+    """
+
+    def __init__(self, allow_private: bool) -> None:
+        self._allow_private = allow_private
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await resolve_checked_async(host, port, self._allow_private)
+        failure: httpcore.ConnectError | None = None
+        for ip in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    str(ip), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except httpcore.ConnectError as exc:  # try the host's next address, as a resolver-driven connect would
+                failure = exc
+        assert failure is not None  # resolve_checked_async never returns an empty list
+        raise failure
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:  # pragma: no cover - the fetcher never sets uds
+        raise AddressRefusedError(f"refused unix socket {path!r}")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class PinnedTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport, with connections opened by :class:`_PinnedBackend` (closes DNS rebinding)."""
+
+    def __init__(self, *, allow_private: bool, http2: bool, limits: httpx.Limits) -> None:
+        ssl_context = httpx.create_ssl_context()
+        super().__init__(verify=ssl_context, http2=http2, limits=limits)
+        # httpx builds its pool without a way to pass a network backend: rebuild it as
+        # httpx.AsyncHTTPTransport.__init__ does (no proxy), with ours
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True,
+            http2=http2,
+            network_backend=_PinnedBackend(allow_private),
+        )
+
+
 @dataclass
 class _Hop:
     """One HTTP exchange before redirects are followed."""
@@ -343,12 +406,14 @@ class Fetcher:
             except ImportError:  # pragma: no cover - h2 comes with httpx[http2]
                 http2 = False
             s = self.settings
+            limits = httpx.Limits(max_connections=s.total_concurrency, max_keepalive_connections=s.total_concurrency)
+            transport = self._transport or PinnedTransport(allow_private=s.allow_private, http2=http2, limits=limits)
             self._client = httpx.AsyncClient(
                 http2=http2,
-                transport=self._transport,
+                transport=transport,
                 follow_redirects=False,
                 timeout=httpx.Timeout(s.timeout_s, connect=s.connect_timeout_s),
-                limits=httpx.Limits(max_connections=s.total_concurrency, max_keepalive_connections=s.total_concurrency),
+                limits=limits,
                 # only what _BodyCap can inflate under the size cap
                 headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate"},
             )
@@ -504,6 +569,12 @@ class Fetcher:
                 async with asyncio.timeout(self.settings.timeout_s):
                     async with client.stream("GET", url, headers=headers) as response:
                         return await self._read(response, url, kind)
+            except FetchError as exc:
+                # raised by the pinned transport while connecting, before it knew the URL
+                if isinstance(exc, AddressRefusedError):
+                    self.stats["refused"] += 1
+                exc.url = url
+                raise
             except TimeoutError:
                 raise TransientFetchError(f"timed out after {self.settings.timeout_s:g}s", url=url) from None
             except httpx.TimeoutException:

@@ -72,7 +72,7 @@ class Settings:
     backoff_max_s: float = _f(30.0, "Longest backoff or Retry-After honoured, seconds.")
     max_bytes: int = _f(5_000_000, "Largest response body accepted, bytes.")
     max_redirects: int = _f(5, "Redirects followed per request.")
-    allow_private: bool = _f(False, "Allow private/loopback/link-local addresses (tests, demo site).")
+    allow_private: bool = _f(False, "Allow private and loopback addresses (tests, demo); never link-local or metadata.")
     respect_robots: bool = _f(True, "Honour robots.txt.")
 
     # discovery

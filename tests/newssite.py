@@ -65,7 +65,7 @@ class RequestRecord:
     start: float  # time.monotonic()
     end: float
     status: int
-    headers: dict[str, str] = field(default_factory=dict)  # If-None-Match, If-Modified-Since, User-Agent
+    headers: dict[str, str] = field(default_factory=dict)  # If-None-Match, If-Modified-Since, User-Agent, Host
 
 
 @dataclass(frozen=True)
@@ -456,7 +456,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # each response goes through here so the log entry's end time precedes the body
     def _finish_record(self, status: int) -> None:
-        wanted = ("If-None-Match", "If-Modified-Since", "User-Agent", "Accept")
+        wanted = ("If-None-Match", "If-Modified-Since", "User-Agent", "Accept", "Host")
         self.news_site._record(
             RequestRecord(
                 path=self.path,

@@ -9,12 +9,14 @@ import uuid
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import make_loopback_settings
 from newssite import NewsSite, RequestRecord
 
-from corroborate.errors import FetchError, PermanentFetchError, TransientFetchError
+from corroborate import netguard
+from corroborate.errors import AddressRefusedError, FetchError, PermanentFetchError, TransientFetchError
 from corroborate.fetch import Fetcher, check_url_allowed, fetch_url_sync
 from corroborate.records import FetchResult
 from corroborate.settings import Settings
@@ -249,6 +251,44 @@ def test_check_url_allowed_refuses(url: str) -> None:
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
+        ("http://169.254.170.2/v2/credentials/x", "cloud metadata"),  # ECS task credentials
+        ("http://169.254.170.23/v1/credentials", "cloud metadata"),  # EKS pod identity
+        ("http://[fd00:ec2::23]/v1/credentials", "cloud metadata"),
+        ("http://[fd00:ec2::254]/latest/", "cloud metadata"),
+        ("http://[fd00:ec2::123]/", "cloud metadata"),  # the rest of AWS's IPv6 service range
+        ("http://169.254.169.253/", "link-local"),  # AWS's resolver; all of 169.254.0.0/16 goes
+        ("http://169.254.1.1/", "link-local"),
+        ("http://[fe80::1]/", "link-local"),
+        ("http://100.100.100.200/latest/meta-data/", "cloud metadata"),
+        ("http://168.63.129.16/machine", "cloud metadata"),  # Azure WireServer
+        # IPv4 carried in IPv6: judged by the IPv4 address
+        ("http://[::ffff:169.254.169.254]/", "cloud metadata"),
+        ("http://[::a9fe:a9fe]/", "cloud metadata"),  # IPv4-compatible
+        ("http://[64:ff9b::a9fe:a9fe]/", "cloud metadata"),  # NAT64
+        ("http://[2002:a9fe:a9fe::1]/", "cloud metadata"),  # 6to4
+        ("http://[64:ff9b::a9fe:101]/", "link-local"),
+        ("http://[::ffff:a9fe:aa02]/", "cloud metadata"),
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://[::]/", "unspecified"),
+        ("http://224.0.0.1/", "multicast"),
+    ],
+)
+def test_metadata_and_link_local_refused_even_with_allow_private(url: str, reason: str) -> None:
+    with pytest.raises(AddressRefusedError, match=reason):
+        check_url_allowed(url, allow_private=True)
+
+
+def test_embedded_ipv4_is_judged_without_allow_private() -> None:
+    for url in ("http://[::7f00:1]/", "http://[64:ff9b::a00:1]/", "http://[2002:7f00:1::]/"):
+        with pytest.raises(AddressRefusedError):
+            check_url_allowed(url, allow_private=False)
+    check_url_allowed("http://[64:ff9b::808:808]/", allow_private=False)  # NAT64 to 8.8.8.8
+
+
 def test_check_url_allowed_permits() -> None:
     check_url_allowed("http://8.8.8.8/", allow_private=False)
     check_url_allowed("https://[2606:4700:4700::1111]/", allow_private=False)
@@ -322,3 +362,62 @@ def test_fetch_url_sync(news_site: NewsSite, loopback_settings: Settings) -> Non
 def test_unknown_kind_is_refused(news_site: NewsSite, loopback_settings: Settings) -> None:
     exc, _ = run(fetch_error(loopback_settings, news_site.url("/robots.txt"), kind="video"))
     assert isinstance(exc, PermanentFetchError) and "unknown fetch kind" in str(exc)
+
+
+class FakeResolver:
+    """Stands in for DNS: answers ``first`` to the first lookup and ``later`` to every other one."""
+
+    def __init__(self, first: str, later: str) -> None:
+        self.answers = [first, later]
+        self.lookups: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[netguard.IPAddress]:
+        self.lookups.append(host)
+        answer = self.answers[0] if len(self.lookups) == 1 else self.answers[1]
+        return [netguard.ipaddress.ip_address(answer)]
+
+
+def test_dns_rebinding_to_loopback_is_refused_at_connect(
+    news_site: NewsSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check sees a public address, a second lookup 127.0.0.1: nothing reaches the server.
+
+    ``localhost`` is what the system resolver also says, so a client that looked the name up again
+    for itself (httpx's default transport) would reach the loopback server.
+    """
+    resolver = FakeResolver("93.184.216.34", "127.0.0.1")
+    monkeypatch.setattr(netguard, "resolve_async", resolver)
+    settings = make_loopback_settings(tmp_path, allow_private=False, respect_robots=False)
+    port = urlsplit(news_site.url("/")).port
+    news_site.reset_log()
+    exc, fetcher = run(fetch_error(settings, f"http://localhost:{port}/robots.txt", kind="robots"))
+    assert isinstance(exc, AddressRefusedError), exc
+    assert "refused loopback address localhost (127.0.0.1)" in str(exc)
+    assert exc.url == f"http://localhost:{port}/robots.txt"
+    assert news_site.requests == []
+    assert resolver.lookups == ["localhost", "localhost"]  # the check, then the connection's own
+    assert fetcher.stats["refused"] == 1 and fetcher.stats["retries"] == 0
+
+
+def test_dns_rebinding_to_metadata_is_refused_with_allow_private(
+    news_site: NewsSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(netguard, "resolve_async", FakeResolver("127.0.0.1", "169.254.170.2"))
+    settings = make_loopback_settings(tmp_path, respect_robots=False)
+    exc, _ = run(fetch_error(settings, "http://rebind.test:80/latest/", kind="robots"))
+    assert isinstance(exc, AddressRefusedError) and "cloud metadata address" in str(exc)
+
+
+def test_connection_goes_to_the_checked_address_with_the_original_host(
+    news_site: NewsSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name the system cannot resolve works when the checked lookup says 127.0.0.1: that is what was dialled."""
+    resolver = FakeResolver("127.0.0.1", "127.0.0.1")
+    monkeypatch.setattr(netguard, "resolve_async", resolver)
+    settings = make_loopback_settings(tmp_path, respect_robots=False)
+    port = urlsplit(news_site.url("/")).port
+    news_site.reset_log()
+    result, _ = run(fetch_one(settings, f"http://pinned.invalid:{port}/robots.txt", kind="robots"))
+    assert result.status == 200 and result.text
+    assert [r.headers.get("Host") for r in news_site.requests] == [f"pinned.invalid:{port}"]
+    assert resolver.lookups == ["pinned.invalid", "pinned.invalid"]
