@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import html as htmllib
 import json
 from datetime import UTC
@@ -16,7 +17,16 @@ from corroborate.records import Extracted
 from corroborate.settings import Settings
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "news-html"
-MIN_MEAN_F1 = 0.85  # measured 0.965 with favor_precision + no comments (defaults: 0.948)
+# Floors just under what the shipped options measure (docs/extraction.md): mean token F1 0.965 on
+# all 181 pages, 0.970 on the held-out half, 0.960 on the tuning half. A drop of 0.01 fails.
+MIN_MEAN_F1 = 0.955
+MIN_HELD_OUT_F1 = 0.960
+MIN_TUNING_F1 = 0.950
+
+
+def held_out(url: str) -> bool:
+    """The stable half split: 88 pages whose URL's SHA-256 starts with an odd byte are held out."""
+    return hashlib.sha256(url.encode("utf-8")).digest()[0] % 2 == 1
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +67,20 @@ def test_mean_token_f1_on_all_181_real_pages(
     pages: dict[str, tuple[str, str, str]], extracted: dict[str, Extracted | ExtractionError]
 ) -> None:
     assert len(pages) == 181
-    scores = []
-    for sha, (_, _, truth) in pages.items():
+    scores: dict[bool, list[float]] = {False: [], True: []}
+    for sha, (url, _, truth) in pages.items():
         result = extracted[sha]
-        scores.append(token_f1(result.text, truth) if isinstance(result, Extracted) else 0.0)
-    mean = sum(scores) / len(scores)
+        scores[held_out(url)].append(token_f1(result.text, truth) if isinstance(result, Extracted) else 0.0)
+    every = scores[False] + scores[True]
+    mean = sum(every) / len(every)
+    tuning = sum(scores[False]) / len(scores[False])
+    held = sum(scores[True]) / len(scores[True])
     refused = [sha[:12] for sha, r in extracted.items() if isinstance(r, ExtractionError)]
+    assert (len(scores[False]), len(scores[True])) == (93, 88)
+    print(f"mean token F1: all 181 pages {mean:.4f}, tuning 93 {tuning:.4f}, held-out 88 {held:.4f}")
     assert mean >= MIN_MEAN_F1, f"mean token F1 {mean:.3f}; refused: {refused}"
+    assert held >= MIN_HELD_OUT_F1, f"held-out mean token F1 {held:.3f}"
+    assert tuning >= MIN_TUNING_F1, f"tuning-half mean token F1 {tuning:.3f}"
     assert len(refused) <= 2, f"real articles refused: {refused}"
 
 
