@@ -152,51 +152,123 @@ def _print_summary(summary: dict[str, Any]) -> None:
 @cli.command("import")
 @click.argument("docs", type=click.Path(path_type=Path))
 @click.option("--outlets", "outlets_file", type=click.Path(path_type=Path), help="Outlets TOML (default: bundled).")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the valid records and leave out invalid ones (named on stderr) instead of refusing the file.",
+)
+@click.option(
+    "--rejects",
+    "rejects_file",
+    type=click.Path(path_type=Path),
+    help="Write each invalid line as JSON {line, reason, raw} to this file (implies --skip-invalid).",
+)
 @pass_ctx
-def import_(c: Context, docs: Path, outlets_file: Path | None) -> None:
-    """Import your own corpus: JSON lines with url, title, text, and optional outlet, published."""
+def import_(c: Context, docs: Path, outlets_file: Path | None, skip_invalid: bool, rejects_file: Path | None) -> None:
+    """Import your own corpus: JSON lines with url, title, text, and optional outlet, published.
+
+    By default one invalid record refuses the whole file and nothing is written.
+    """
     s = c.settings(outlets_file=outlets_file)
-    summary = import_documents(s, docs)
+    skip = skip_invalid or rejects_file is not None
+    summary = import_documents(s, docs, skip_invalid=skip, rejects_file=rejects_file)
+    rejected = summary.get("rejected", 0)
+    listed = f", listed in {rejects_file}" if rejects_file is not None and rejected else ""
+    of = f" of {summary['lines'] + rejected} ({rejected} rejected{listed})" if skip else ""
     click.echo(
-        f"imported {summary['lines']} records: {summary['new']} new, {summary['updated']} updated, "
+        f"imported {summary['lines']} records{of}: {summary['new']} new, {summary['updated']} updated, "
         f"{summary['unchanged']} unchanged/duplicates; index {summary['index_count']} vectors"
     )
 
 
-def import_documents(s: Settings, docs: Path) -> dict[str, Any]:
+# rejected lines named on stderr when there is no --rejects file to hold them all
+SHOWN_REJECTS = 20
+
+
+def _write_rejects(path: Path, docs: Path, rejects: dict[int, str]) -> None:
+    from corroborate.ingest import raw_lines
+    from corroborate.output import write_output
+
+    def write(fh: Any) -> None:
+        for number, raw in raw_lines(docs, set(rejects)):
+            fh.write(json.dumps({"line": number, "reason": rejects[number], "raw": raw}, ensure_ascii=False) + "\n")
+
+    write_output(path, write, inputs=[docs], what="rejects file", newline="\n")
+
+
+def import_documents(
+    s: Settings, docs: Path, *, skip_invalid: bool = False, rejects_file: Path | None = None
+) -> dict[str, Any]:
+    """Validate every record of ``docs``, then store, embed and index them; the counts.
+
+    Strict by default: the first invalid record raises ConfigError before anything is written.
+    With ``skip_invalid`` the invalid lines are left out and the rest imported; each invalid line
+    is named on stderr or, given ``rejects_file``, written there as JSON with its number and
+    reason, and the counts gain ``rejected``.
+    """
     from corroborate.dedup import content_hash
     from corroborate.embed import load_embedder
     from corroborate.index import sync_index
-    from corroborate.ingest import CorpusWriter, imported_record, prepare, read_jsonl
+    from corroborate.ingest import CorpusWriter, imported_record, prepare, read_jsonl_lines
     from corroborate.lock import writer_lock
     from corroborate.outlets import OutletRegistry, load_outlets
+    from corroborate.output import check_output
+    from corroborate.records import Extracted
     from corroborate.store import Store
 
     if not docs.is_file():
         raise ConfigError(f"{docs} does not exist or is not a file")
+    if rejects_file is not None:
+        check_output(rejects_file, inputs=[docs], what="rejects file")  # before any work: never the input
     registry = OutletRegistry(load_outlets(s.outlets_file))
+
+    def valid(number: int, obj: dict[str, Any] | ConfigError) -> tuple[Extracted, str]:
+        if isinstance(obj, ConfigError):
+            raise obj
+        return imported_record(obj, f"{docs}:{number}", registry)
+
     # validate the whole file before writing anything, so a bad line 9,000 leaves the store untouched
     count = 0
-    for number, obj in read_jsonl(docs):
-        imported_record(obj, f"{docs}:{number}", registry)
+    rejects: dict[int, str] = {}
+    for number, obj in read_jsonl_lines(docs):
+        try:
+            valid(number, obj)
+        except ConfigError as exc:
+            if not skip_invalid:
+                raise
+            rejects[number] = str(exc).removeprefix(f"{docs}:{number}: ")
+            continue
         count += 1
+    if rejects_file is not None:  # written even when empty: no stale list from an earlier run
+        _write_rejects(rejects_file, docs, rejects)
+    elif rejects:
+        for number in sorted(rejects)[:SHOWN_REJECTS]:
+            _err(f"rejected {docs}:{number}: {rejects[number]}")
+        if len(rejects) > SHOWN_REJECTS:
+            _err(f"... and {len(rejects) - SHOWN_REJECTS} more rejected lines (--rejects FILE lists them all)")
     if count == 0:
-        raise ConfigError(f"{docs} has no records")
-    counts = {"lines": count, "new": 0, "updated": 0, "unchanged": 0}
+        raise ConfigError(f"{docs} has no valid records" if rejects else f"{docs} has no records")
+    counts: dict[str, Any] = {"lines": count, "new": 0, "updated": 0, "unchanged": 0}
+    if skip_invalid:
+        counts["rejected"] = len(rejects)
     with writer_lock(s.home, timeout=600, what="import"), Store(s.store_path) as store:
         run_id = store.start_run("import", {"file": str(docs)})
         try:
             writer = CorpusWriter(store, s, run_id)
             writer.register_outlets(registry)
             with progress("import") as tick:
-                for done, (number, obj) in enumerate(read_jsonl(docs), start=1):
-                    extracted, outlet = imported_record(obj, f"{docs}:{number}", registry)
+                done = 0
+                for number, obj in read_jsonl_lines(docs):
+                    if number in rejects:
+                        continue
+                    extracted, outlet = valid(number, obj)
                     if store.stored_hash(extracted.url) == content_hash(extracted.text):
                         key = "unchanged"  # the same text under the same URL: skip the sentence split and MinHash
                     else:
                         outcome = writer.write(prepare(extracted, outlet, s), log_fetch=False)
-                        key = outcome.outcome if outcome.outcome in counts else "unchanged"
+                        key = outcome.outcome if outcome.outcome in ("new", "updated") else "unchanged"
                     counts[key] += 1
+                    done += 1
                     tick(done, count)
             with progress("embed") as tick:
                 index, _ = sync_index(store, load_embedder(), s, progress=lambda _s, d, t: tick(d, t))

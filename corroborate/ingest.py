@@ -228,6 +228,17 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
     A UTF-8 byte order mark at the start of the file is skipped (editors on Windows write one).
     """
+    for number, obj in read_jsonl_lines(path):
+        if isinstance(obj, ConfigError):
+            raise obj
+        yield number, obj
+
+
+def read_jsonl_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | ConfigError]]:
+    """Like :func:`read_jsonl`, but a line that is not a JSON object comes back as its ConfigError.
+
+    An unreadable file still raises: there are no lines to go on with.
+    """
     try:
         f = path.open("rb")
     except OSError as exc:
@@ -236,21 +247,38 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         for number, raw in enumerate(f, start=1):
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise ConfigError(f"{path}:{number}: not UTF-8 text") from None
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-            except RecursionError:
-                raise ConfigError(f"{path}:{number}: JSON nested too deeply") from None
-            except ValueError as exc:  # an integer of more than 4,300 digits (int_max_str_digits)
-                raise ConfigError(f"{path}:{number}: a number is too long to read ({str(exc).split(':')[0]})") from None
-            if not isinstance(obj, dict):
-                raise ConfigError(f"{path}:{number}: each line must be a JSON object")
-            yield number, obj
+            if raw.strip():
+                yield number, _json_object(raw, f"{path}:{number}")
+
+
+def _json_object(raw: bytes, where: str) -> dict[str, Any] | ConfigError:
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return ConfigError(f"{where}: not UTF-8 text")
+    except json.JSONDecodeError as exc:
+        return ConfigError(f"{where}: not valid JSON ({exc.msg})")
+    except RecursionError:
+        return ConfigError(f"{where}: JSON nested too deeply")
+    except ValueError as exc:  # an integer of more than 4,300 digits (int_max_str_digits)
+        return ConfigError(f"{where}: a number is too long to read ({str(exc).split(':')[0]})")
+    if not isinstance(obj, dict):
+        return ConfigError(f"{where}: each line must be a JSON object")
+    return obj
+
+
+def raw_lines(path: Path, numbers: set[int]) -> Iterator[tuple[int, str]]:
+    """(line number, text) of the lines ``numbers`` names, as read (invalid UTF-8 shown as U+FFFD)."""
+    try:
+        f = path.open("rb")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with f:
+        for number, raw in enumerate(f, start=1):
+            if number in numbers:
+                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                yield number, raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
 
 
 def imported_document(
@@ -396,7 +424,9 @@ __all__ = [
     "imported_document",
     "imported_record",
     "prepare",
+    "raw_lines",
     "read_jsonl",
+    "read_jsonl_lines",
     "summarise",
     "CorroborateError",
 ]

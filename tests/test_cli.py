@@ -189,6 +189,93 @@ def test_bad_field_on_a_later_line_leaves_the_store_untouched(corpus_home: Path,
         assert store.document_count() == before
 
 
+def _mixed_archive(path: Path) -> None:
+    """Two good records among five bad lines (and a blank one): an archive one bad record used to block."""
+    lines = [
+        json.dumps(DOCS[0]).encode(),
+        json.dumps({"url": "www.example.com/no-scheme", "text": "A story whose URL lost its scheme."}).encode(),
+        b"",
+        b'{"url": "https://x.example/1", "text": "broken',
+        b"[1, 2, 3]",
+        b'{"url": "https://x.example/2", "text": "caf\xe9 au lait"}',  # latin-1, not UTF-8
+        json.dumps({"url": "https://x.example/3", "text": "Fine.", "published": "yesterday"}).encode(),
+        json.dumps(DOCS[1]).encode(),
+    ]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+
+def test_import_rejects_file_lists_bad_lines_and_imports_the_rest(tmp_path: Path) -> None:
+    from corroborate.store import Store
+
+    docs, rejects, home = tmp_path / "archive.jsonl", tmp_path / "rejects.jsonl", tmp_path / "home"
+    _mixed_archive(docs)
+    before = docs.read_bytes()
+    result = CliRunner().invoke(cli, ["--home", str(home), "import", str(docs), "--rejects", str(rejects)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = [line for line in result.output.splitlines() if line.startswith("imported")]
+    assert summary == [
+        f"imported 2 records of 7 (5 rejected, listed in {rejects}): 2 new, 0 updated, 0 unchanged/duplicates; "
+        + summary[0].split("; ")[1]
+    ]
+    rows = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [(r["line"], r["reason"]) for r in rows] == [
+        (2, "'url' must be an http(s) URL"),
+        (4, "not valid JSON (Invalid control character at)"),
+        (5, "each line must be a JSON object"),
+        (6, "not UTF-8 text"),
+        (7, "'published' 'yesterday' is not a date: it is not an ISO 8601 date like 2024-03-01"),
+    ]
+    assert json.loads(rows[0]["raw"])["url"] == "www.example.com/no-scheme"  # the line itself, to fix and re-import
+    assert rows[3]["raw"] == '{"url": "https://x.example/2", "text": "caf\ufffd au lait"}'
+    assert docs.read_bytes() == before
+    with Store(home / "corroborate.db") as store:
+        assert store.document_count() == 2
+        assert store.document_by_url(DOCS[1]["url"]) is not None
+        (run,) = store.runs()
+        assert run["status"] == "completed"
+
+
+def test_import_skip_invalid_names_rejected_lines_on_stderr(tmp_path: Path) -> None:
+    docs = tmp_path / "archive.jsonl"
+    _mixed_archive(docs)
+    result = run_cli(tmp_path / "home", "import", "--skip-invalid", str(docs))
+    assert result.returncode == 0, result.stderr
+    assert f"rejected {docs}:2: 'url' must be an http(s) URL" in result.stderr
+    assert result.stderr.count("rejected ") == 5
+    assert result.stdout.startswith("imported 2 records of 7 (5 rejected): 2 new")
+
+
+def test_import_strict_by_default_on_the_same_archive(tmp_path: Path) -> None:
+    docs = tmp_path / "archive.jsonl"
+    _mixed_archive(docs)
+    result = run_cli(tmp_path / "home", "import", str(docs))
+    assert result.returncode != 0
+    assert result.stderr.strip() == f"error: {docs}:2: 'url' must be an http(s) URL"
+    assert not (tmp_path / "home" / "corroborate.db").exists()
+
+
+def test_import_rejects_file_is_never_the_input(tmp_path: Path) -> None:
+    docs = tmp_path / "archive.jsonl"
+    _mixed_archive(docs)
+    before = docs.read_bytes()
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(docs)
+    for target in (docs, link):
+        result = run_cli(tmp_path / "home", "import", str(docs), "--rejects", str(target))
+        assert result.returncode != 0 and "is the input" in result.stderr, result.stderr
+    assert docs.read_bytes() == before
+    assert not (tmp_path / "home" / "corroborate.db").exists()
+
+
+def test_import_with_only_bad_records_writes_the_rejects_and_fails(tmp_path: Path) -> None:
+    docs, rejects = tmp_path / "bad.jsonl", tmp_path / "rejects.jsonl"
+    docs.write_text('{"url": "nope", "text": "x"}\n{"text": "no url"}\n', encoding="utf-8")
+    result = run_cli(tmp_path / "home", "import", str(docs), "--rejects", str(rejects))
+    assert result.returncode != 0 and f"{docs} has no valid records" in result.stderr
+    assert [json.loads(line)["line"] for line in rejects.read_text(encoding="utf-8").splitlines()] == [1, 2]
+
+
 def test_reimport_skips_unchanged_and_replaces_changed(corpus_home: Path) -> None:
     from corroborate.store import Store
 
