@@ -21,6 +21,7 @@ import asyncio
 import codecs
 import email.utils
 import logging
+import os
 import random
 import re
 import time
@@ -50,6 +51,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 ROBOTS_AGENT = "corroborate"
 # a hostile Crawl-delay must not stall a run forever
 MAX_CRAWL_DELAY_S = 60.0
+# what httpx reads from the environment to send requests through a proxy
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 # charset_normalizer "chaos" difference within which windows-1252 is preferred to the top guess
 WESTERN_TIE = 0.05
 
@@ -407,7 +410,12 @@ class Fetcher:
                 http2 = False
             s = self.settings
             limits = httpx.Limits(max_connections=s.total_concurrency, max_keepalive_connections=s.total_concurrency)
-            transport = self._transport or PinnedTransport(allow_private=s.allow_private, http2=http2, limits=limits)
+            transport = self._transport
+            if transport is None and any(os.environ.get(name) for name in PROXY_VARIABLES):
+                # httpx then sends requests through the proxy, as before; the proxy resolves names itself
+                self._log("fetching through the proxy set in the environment: addresses are checked, not pinned")
+            elif transport is None:
+                transport = PinnedTransport(allow_private=s.allow_private, http2=http2, limits=limits)
             self._client = httpx.AsyncClient(
                 http2=http2,
                 transport=transport,

@@ -364,6 +364,17 @@ def test_unknown_kind_is_refused(news_site: NewsSite, loopback_settings: Setting
     assert isinstance(exc, PermanentFetchError) and "unknown fetch kind" in str(exc)
 
 
+def fake_dns(monkeypatch: pytest.MonkeyPatch, first: str, later: str) -> FakeResolver:
+    """Route lookups to a FakeResolver; no proxy from the environment, so connections are pinned."""
+    from corroborate.fetch import PROXY_VARIABLES
+
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    resolver = FakeResolver(first, later)
+    monkeypatch.setattr(netguard, "resolve_async", resolver)
+    return resolver
+
+
 class FakeResolver:
     """Stands in for DNS: answers ``first`` to the first lookup and ``later`` to every other one."""
 
@@ -385,8 +396,7 @@ def test_dns_rebinding_to_loopback_is_refused_at_connect(
     ``localhost`` is what the system resolver also says, so a client that looked the name up again
     for itself (httpx's default transport) would reach the loopback server.
     """
-    resolver = FakeResolver("93.184.216.34", "127.0.0.1")
-    monkeypatch.setattr(netguard, "resolve_async", resolver)
+    resolver = fake_dns(monkeypatch, "93.184.216.34", "127.0.0.1")
     settings = make_loopback_settings(tmp_path, allow_private=False, respect_robots=False)
     port = urlsplit(news_site.url("/")).port
     news_site.reset_log()
@@ -402,7 +412,7 @@ def test_dns_rebinding_to_loopback_is_refused_at_connect(
 def test_dns_rebinding_to_metadata_is_refused_with_allow_private(
     news_site: NewsSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(netguard, "resolve_async", FakeResolver("127.0.0.1", "169.254.170.2"))
+    fake_dns(monkeypatch, "127.0.0.1", "169.254.170.2")
     settings = make_loopback_settings(tmp_path, respect_robots=False)
     exc, _ = run(fetch_error(settings, "http://rebind.test:80/latest/", kind="robots"))
     assert isinstance(exc, AddressRefusedError) and "cloud metadata address" in str(exc)
@@ -412,8 +422,7 @@ def test_connection_goes_to_the_checked_address_with_the_original_host(
     news_site: NewsSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A name the system cannot resolve works when the checked lookup says 127.0.0.1: that is what was dialled."""
-    resolver = FakeResolver("127.0.0.1", "127.0.0.1")
-    monkeypatch.setattr(netguard, "resolve_async", resolver)
+    resolver = fake_dns(monkeypatch, "127.0.0.1", "127.0.0.1")
     settings = make_loopback_settings(tmp_path, respect_robots=False)
     port = urlsplit(news_site.url("/")).port
     news_site.reset_log()
@@ -421,3 +430,17 @@ def test_connection_goes_to_the_checked_address_with_the_original_host(
     assert result.status == 200 and result.text
     assert [r.headers.get("Host") for r in news_site.requests] == [f"pinned.invalid:{port}"]
     assert resolver.lookups == ["pinned.invalid", "pinned.invalid"]
+
+
+def test_environment_proxy_is_still_used(loopback_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With HTTPS_PROXY set httpx's own transports send through the proxy (which resolves names); else pinned."""
+    from corroborate.fetch import PROXY_VARIABLES, PinnedTransport
+
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert isinstance(Fetcher(loopback_settings)._open()._transport, PinnedTransport)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    logged: list[str] = []
+    client = Fetcher(loopback_settings, log=logged.append)._open()
+    assert not isinstance(client._transport, PinnedTransport) and client._mounts
+    assert logged == ["fetching through the proxy set in the environment: addresses are checked, not pinned"]
