@@ -148,28 +148,25 @@ def _groups(headlines: Sequence[str]) -> list[list[int]]:
 
 def judged_split(
     data_dir: Path, split: str, judge: Judge, limit: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, cache_dir: Path | None = None,
 ) -> tuple[list[str], list[str], npt.NDArray[np.float64]]:
     """Headlines, gold labels and the check path's stance probabilities for one FNC-1 story split."""
-    from corroborate.judge import judge_pairs
-    from corroborate.judge_data import _fnc1_rows, fnc1_split_of
+    from corroborate.evaluate_judge import fnc1_judged
+    from corroborate.judge_data import _fnc1_rows
 
-    claims, bodies, _, labels, topics = _fnc1_rows(data_dir)
-    idx = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == split]
-    if limit:
-        idx = idx[:limit]
-    results = judge_pairs(judge, [(claims[i], bodies[i]) for i in idx], progress=progress)
+    claims, _, _, labels, _ = _fnc1_rows(data_dir)
+    idx, results = fnc1_judged(judge, data_dir, split, limit, progress, cache_dir)
     proba = np.array([[r.probabilities[lab] for lab in LABELS] for r in results], dtype=np.float64)
     return [claims[i] for i in idx], [labels[i] for i in idx], proba
 
 
 def calibrate(data_dir: Path, settings: Settings, judge: Judge | None = None, limit: int | None = None,
-              progress: Callable[[int, int], None] | None = None) -> CalibrationResult:
+              progress: Callable[[int, int], None] | None = None, cache_dir: Path | None = None) -> CalibrationResult:
     from corroborate.judge import Judge
 
-    judge = judge or Judge.load()
-    result = calibrate_from_proba(*judged_split(data_dir, "dev", judge, limit, progress), settings)
-    headlines, labels, proba = judged_split(data_dir, "test", judge, limit, progress)
+    judge = judge or Judge.for_settings(settings)
+    result = calibrate_from_proba(*judged_split(data_dir, "dev", judge, limit, progress, cache_dir), settings)
+    headlines, labels, proba = judged_split(data_dir, "test", judge, limit, progress, cache_dir)
     groups = _groups(headlines)
     gold = _statuses(groups, labels, None, settings)
     chosen = replace(settings, stance_min_confidence=result.stance_min_confidence,

@@ -476,16 +476,20 @@ _DATA = click.option("--data", type=click.Path(path_type=Path), required=True, h
 
 _WORD_RULES = click.option("--word-rules", is_flag=True,
                            help="Ablation: let the retired word-list rules (polarity.py) override the judge.")
+_CACHE = click.option("--cache-dir", type=click.Path(path_type=Path),
+                      help="Keep FNC-1 judgements here (per split and judge): eval fnc1 and calibrate judge once.")
 
 
-def _judge_eval(source: str, data: Path, split: str, limit: int | None, word_rules: bool = False) -> None:
+def _judge_eval(
+    source: str, data: Path, split: str, limit: int | None, word_rules: bool = False, cache_dir: Path | None = None
+) -> None:
     from corroborate.evaluate_judge import eval_fnc1, eval_sentences
     from corroborate.judge import Judge
 
     judge = Judge.load()
     with progress(f"eval {source}") as tick:
         if source == "fnc1":
-            result = eval_fnc1(judge, data, split, limit, progress=tick, word_rules=word_rules)
+            result = eval_fnc1(judge, data, split, limit, progress=tick, word_rules=word_rules, cache_dir=cache_dir)
         else:
             result = eval_sentences(judge, data, source, split, limit, progress=tick)
     click.echo(result.to_markdown())
@@ -523,9 +527,10 @@ def eval_perspectrum(data: Path, split: str, limit: int | None) -> None:
 @_SPLIT
 @_LIMIT
 @_WORD_RULES
-def eval_fnc1(data: Path, split: str, limit: int | None, word_rules: bool) -> None:
+@_CACHE
+def eval_fnc1(data: Path, split: str, limit: int | None, word_rules: bool, cache_dir: Path | None) -> None:
     """FNC-1 headline/body pairs of the story-grouped split, judged as check judges them."""
-    _judge_eval("fnc1", data, split, limit, word_rules)
+    _judge_eval("fnc1", data, split, limit, word_rules, cache_dir)
 
 
 @eval_.command("denials")
@@ -560,13 +565,14 @@ def eval_fnc1_gbm(data: Path, folds: int, limit: int | None, grouping: str) -> N
 @cli.command()
 @click.option("--data", type=click.Path(path_type=Path), required=True, help="The shared data folder (fnc1/).")
 @click.option("--limit", type=click.IntRange(1), help="Use only the first N pairs of each part (quick runs).")
+@_CACHE
 @pass_ctx
-def calibrate(c: Context, data: Path, limit: int | None) -> None:
+def calibrate(c: Context, data: Path, limit: int | None, cache_dir: Path | None) -> None:
     """Recompute the verdict thresholds on the check path: chosen on FNC-1 dev stories, reported on test stories."""
     from corroborate.calibrate import calibrate as run
 
     with progress("calibrate") as tick:
-        result = run(data, c.settings(), limit=limit, progress=tick)
+        result = run(data, c.settings(), limit=limit, progress=tick, cache_dir=cache_dir)
     click.echo(result.to_markdown())
 
 

@@ -149,18 +149,50 @@ def fnc_score(gold: Sequence[str], pred: Sequence[str]) -> float:
     return sum(points(g, p) for g, p in zip(gold, pred, strict=True)) / best if best else 0.0
 
 
-def eval_fnc1(
-    judge: Judge, data_dir: Path, split: str = "test", limit: int | None = None, progress: Progress | None = None,
-    word_rules: bool = False,
-) -> Scores:
-    """FNC-1 headline/body pairs of one story split, through the check path."""
+def fnc1_judged(
+    judge: Judge, data_dir: Path, split: str, limit: int | None = None, progress: Progress | None = None,
+    cache_dir: Path | None = None,
+) -> tuple[list[int], list[PairJudgement]]:
+    """Indices (into FNC-1 train) of one story split and what the check path says of each pair.
+
+    With ``cache_dir`` the judgements are kept on disk per split, limit and judge weights, so
+    ``eval fnc1`` and ``calibrate`` judge each pair once."""
+    import hashlib
+    import json
+
     from corroborate.judge_data import _fnc1_rows, fnc1_split_of
 
-    claims, bodies, _, labels, topics = _fnc1_rows(data_dir)
+    claims, bodies, _, _, topics = _fnc1_rows(data_dir)
     keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == split]
     if limit:
         keep = keep[:limit]
+    cache: Path | None = None
+    if cache_dir is not None:
+        from corroborate.judge_model import WEIGHTS
+
+        weights = judge.model.folder / WEIGHTS
+        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+        cache = cache_dir / f"fnc1-{split}-{limit or 'all'}-{judge.sentences}-{digest}.json"
+        if cache.is_file():
+            rows = json.loads(cache.read_text(encoding="utf-8"))
+            return keep, [PairJudgement(r["stance"], r["probabilities"], r["quote"], r["reason"], []) for r in rows]
     results = judge_pairs(judge, [(claims[i], bodies[i]) for i in keep], progress=progress)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps([{"stance": r.stance, "probabilities": r.probabilities, "quote": r.quote,
+                                      "reason": r.reason} for r in results]), encoding="utf-8")
+    return keep, results
+
+
+def eval_fnc1(
+    judge: Judge, data_dir: Path, split: str = "test", limit: int | None = None, progress: Progress | None = None,
+    word_rules: bool = False, cache_dir: Path | None = None,
+) -> Scores:
+    """FNC-1 headline/body pairs of one story split, through the check path."""
+    from corroborate.judge_data import _fnc1_rows
+
+    claims, _, _, labels, topics = _fnc1_rows(data_dir)
+    keep, results = fnc1_judged(judge, data_dir, split, limit, progress, cache_dir)
     gold = [labels[i] for i in keep]
     pred = [with_word_rules(claims[i], r) if word_rules else r.stance for i, r in zip(keep, results, strict=True)]
     rules = " + word-list rules (ablation)" if word_rules else ""

@@ -43,7 +43,6 @@ RELATED_HIGH = 0.45  # cosine from which a sentence is fully related
 MAX_SENTENCE_CHARS = 600
 STANCES = ("agree", "disagree", "discuss", "unrelated")
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"”’)\]]*|$)")
 _ANONYMOUS_CUES = re.compile(
     r"\b(?:sources?|insiders?|people (?:familiar|close)|person (?:familiar|close)|unnamed|anonymous|anonymity"
     r"|officials? (?:said|say|says|told)|according to (?:officials|people|a person|one|two|three|several)"
@@ -92,18 +91,11 @@ def claim_problem(claim: str) -> str | None:
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of an evidence text (a fast splitter: passages are already clean prose)."""
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        start, end = m.start(), m.end()
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if end - start >= 3:
-            if end - start > MAX_SENTENCE_CHARS:
-                end = start + MAX_SENTENCE_CHARS
-            spans.append((start, end))
+    """Sentence spans of an evidence text (spaCy's rule-based sentencizer, as passages are split:
+    "4.2 million" and "U.S." stay whole); a sentence longer than MAX_SENTENCE_CHARS is cut."""
+    from corroborate.passages import sentence_spans
+
+    spans = [(a, min(b, a + MAX_SENTENCE_CHARS)) for a, b in sentence_spans(text) if b - a >= 3]
     return spans or [(0, min(len(text), MAX_SENTENCE_CHARS))]
 
 

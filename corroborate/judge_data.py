@@ -31,7 +31,7 @@ from pathlib import Path
 from corroborate.errors import ConfigError
 
 LABELS = ("entails", "contradicts", "neutral")
-SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials")
+SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "synthetic")
 SPLITS = ("train", "dev", "test")
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“'])")
 
@@ -264,7 +264,105 @@ def fnc1_denials(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
     return out
 
 
-LOADERS = {"snli": snli, "cannot": cannot, "perspectrum": perspectrum, "fnc1": fnc1, "fnc1-denials": fnc1_denials}
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])")
+
+
+def _changed_number(text: str, rng: random.Random) -> str | None:
+    found = list(_NUMBER.finditer(text))
+    if not found:
+        return None
+    m = rng.choice(found)
+    raw = m.group(0).replace(",", "")
+    try:
+        n = float(raw)
+    except ValueError:
+        return None
+    if 1900 <= n <= 2100 and "." not in raw:
+        new = str(int(n) + rng.choice((-3, -2, -1, 1, 2, 3)))
+    else:
+        factor = rng.choice((2, 3, 5, 10))
+        new_n = n * factor if rng.random() < 0.5 or n < 10 else n / factor
+        new = f"{new_n:,.0f}" if new_n >= 1 else f"{new_n:.2f}"
+        if new.replace(",", "") == raw:
+            return None
+    return text[: m.start()] + new + text[m.end():]
+
+
+def _changed_weekday(text: str, rng: random.Random) -> str | None:
+    for day in _WEEKDAYS:
+        if re.search(rf"\b{day}\b", text):
+            other = rng.choice([d for d in _WEEKDAYS if d != day])
+            return re.sub(rf"\b{day}\b", other, text)
+    return None
+
+
+def _negated(doc: object) -> str | None:
+    """A sentence with its main verb negated ("will close" → "will not close", "closed" → "did not close")."""
+    sent = next(iter(doc.sents))  # type: ignore[attr-defined]
+    root = sent.root
+    text: str = sent.text
+    if any(c.dep_ == "neg" for c in root.children):
+        return None
+    auxes = [c for c in root.children if c.dep_ in ("aux", "auxpass") and c.i < root.i]
+    if auxes:
+        a = auxes[0]
+        cut = a.idx - sent.start_char + len(a.text)
+        return text[:cut] + " not" + text[cut:]
+    if root.lemma_ == "be" and root.pos_ == "AUX":
+        cut = root.idx - sent.start_char + len(root.text)
+        return text[:cut] + " not" + text[cut:]
+    aux = {"VBD": "did", "VBZ": "does", "VBP": "do"}.get(root.tag_)
+    if aux is None or root.pos_ != "VERB":
+        return None
+    start = root.idx - sent.start_char
+    return text[:start] + f"{aux} not {root.lemma_}" + text[start + len(root.text):]
+
+
+def synthetic(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
+    """Minimal edits that flip a statement: a negated main verb, a changed number or year, another
+    weekday (contradicts, both directions), balanced by the statement again inside reporting
+    ("…, officials said."; entails). Made from FNC-1 headlines of this split's stories and CANNOT
+    sentences of this split, so the split by group holds."""
+    from corroborate.claims import load_nlp
+
+    rng = random.Random(seed)
+    claims, _, _, _, topics = _fnc1_rows(data_dir)
+    seen: set[str] = set()
+    texts: list[tuple[str, str]] = []
+    for claim, topic in zip(claims, topics, strict=True):
+        c = " ".join(claim.split())
+        if c not in seen and fnc1_split_of(topic) == split and len(c.split()) >= 4 and not c.isupper():
+            seen.add(c)
+            texts.append((c, f"fnc1-story:{topic}"))
+    root = _root(data_dir, "cannot")
+    wiki = [r["sentence"] for r in _tsv(root / "wikifactcheck_negated.tsv") if r["sentence"]]
+    texts += [(w, "cannot:" + w) for w in wiki if split_of("cannot:" + w) == split and len(w) < 200]
+    nlp = load_nlp()
+    out: list[Pair] = []
+    docs = nlp.pipe([t for t, _ in texts], batch_size=256, disable=["ner"])
+    for (text, group), doc in zip(texts, docs, strict=True):
+        edits = [e for e in (_negated(doc), _changed_number(text, rng), _changed_weekday(text, rng)) if e]
+        for edit in edits:
+            if rng.random() < 0.5:
+                out.append(Pair(edit, text, "contradicts", "synthetic", group))
+            else:
+                out.append(Pair(text, edit, "contradicts", "synthetic", group))
+        if edits:
+            frame = rng.choice(("{s}, officials said.", "{s}, the agency reported.", "According to police, {s}",
+                                "{s}, according to a statement.", "Witnesses said {s}",
+                                "BRENHAM, May 4 (Wire Service) – {s}", "OSLEY, 12 June (Newsdesk) – {s}"))
+            body = text.rstrip(".")
+            lower = frame[0] != "{" and "–" not in frame and not body[:2].isupper()
+            body = body[0].lower() + body[1:] if lower else body
+            out.append(Pair(frame.format(s=body), text, "entails", "synthetic", group))
+    return out
+
+
+LOADERS = {
+    "snli": snli, "cannot": cannot, "perspectrum": perspectrum, "fnc1": fnc1, "fnc1-denials": fnc1_denials,
+    "synthetic": synthetic,
+}
 
 
 def load(source: str, data_dir: Path, split: str) -> list[Pair]:

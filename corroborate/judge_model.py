@@ -83,7 +83,10 @@ def export(model: Any, tokenizer_dir: Path, out_dir: Path, meta: dict[str, Any])
 class JudgeModel:
     """The loaded cross-encoder. ``predict`` takes (premise = evidence, hypothesis = claim) pairs."""
 
-    def __init__(self, model: Any, tokenizer: Any, meta: dict[str, Any], load_seconds: float) -> None:
+    def __init__(
+        self, model: Any, tokenizer: Any, meta: dict[str, Any], load_seconds: float, folder: Path | None = None
+    ) -> None:
+        self.folder = folder or bundled_dir()
         self._model = model
         self._tokenizer = tokenizer
         self.meta = meta
@@ -116,7 +119,7 @@ class JudgeModel:
         except Exception as exc:  # noqa: BLE001 - torch/safetensors/transformers raise many types
             raise ModelError(f"judge model in {folder} is unreadable: {type(exc).__name__}: {exc}") from None
         torch.set_grad_enabled(False)
-        return cls(model, tokenizer, meta, time.perf_counter() - started)
+        return cls(model, tokenizer, meta, time.perf_counter() - started, folder)
 
     def predict(
         self, pairs: Sequence[tuple[str, str]], batch_size: int = 32, progress: Progress | None = None
