@@ -110,10 +110,12 @@ def read_denials(path: Path) -> list[tuple[str, str, str, str, str]]:
 
 
 def with_word_rules(claim: str, j: PairJudgement) -> str:
-    """The ablation: the retired word-list rule (polarity.py) overriding the judge, as check once did."""
+    """The ablation: the word-list rules (polarity.py) turning the judge's 'agree' into 'disagree' when
+    the quoted sentence has opposite wording, a negation or a refuting word (the old check path also
+    overrode 'discuss'; that was worse still)."""
     from corroborate.polarity import polarity_conflict
 
-    if j.stance in {"agree", "discuss"} and j.quote and polarity_conflict(claim, j.quote):
+    if j.stance == "agree" and j.quote and polarity_conflict(claim, j.quote):
         return "disagree"
     return j.stance
 

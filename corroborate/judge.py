@@ -95,8 +95,28 @@ def sentences(text: str) -> list[tuple[int, int]]:
     "4.2 million" and "U.S." stay whole); a sentence longer than MAX_SENTENCE_CHARS is cut."""
     from corroborate.passages import sentence_spans
 
-    spans = [(a, min(b, a + MAX_SENTENCE_CHARS)) for a, b in sentence_spans(text) if b - a >= 3]
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for line in text.split("\n"):  # a line break ends a sentence (a headline above its story)
+        for a, b in sentence_spans(line):
+            if b - a >= 3:
+                spans.append((offset + a, offset + min(b, a + MAX_SENTENCE_CHARS)))
+        offset += len(line) + 1
     return spans or [(0, min(len(text), MAX_SENTENCE_CHARS))]
+
+
+# "PORT AMSEL, 10 March (VSNA) – " / "LONDON (Reuters) - ": where and by whom, not what is claimed
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z .'’-]{1,40},?\s*"  # the place, in capitals
+    r"(?:[A-Z]?[a-z]{2,9}\.? \d{1,2}|\d{1,2} [A-Z][a-z]{2,8})?,?\s*"  # a date
+    r"(?:\([^)]{1,40}\))?\s*[–—-]+\s+"  # (the agency) and a dash
+)
+
+
+def content(sentence: str) -> str:
+    """What the judge reads of an evidence sentence: the sentence without a leading dateline."""
+    stripped = _DATELINE.sub("", sentence, count=1)
+    return stripped if len(stripped) >= 3 else sentence
 
 
 def relatedness(cosine: float) -> float:
@@ -146,7 +166,7 @@ class Judge:
             if not atom.text.strip():
                 raise ConfigError("the judge needs a non-empty claim")
         spans = [sentences(ev) for _, ev in jobs]
-        texts = sorted({ev[a:b] for (_, ev), ss in zip(jobs, spans, strict=True) for a, b in ss}
+        texts = sorted({content(ev[a:b]) for (_, ev), ss in zip(jobs, spans, strict=True) for a, b in ss}
                        | {atom.text for atom, _ in jobs if not (atom_vectors and atom.text in atom_vectors)})
         vecs = self.embedder.encode(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
         vec_of = {t: vecs[i] for i, t in enumerate(texts)}
@@ -156,11 +176,11 @@ class Judge:
         pairs: list[tuple[str, str]] = []
         for (atom, ev), ss in zip(jobs, spans, strict=True):
             av = vec_of[atom.text]
-            scored = sorted(((float(vec_of[ev[a:b]] @ av), a, b) for a, b in ss), reverse=True)
+            scored = sorted(((float(vec_of[content(ev[a:b])] @ av), a, b) for a, b in ss), reverse=True)
             keep = [(a, b, cos) for cos, a, b in scored[: self.sentences]]
             picked.append(keep)
             # a sentence at or below RELATED_LOW is unrelated whatever the judge says (r = 0): not asked
-            pairs.extend((ev[a:b], atom.text) for a, b, cos in keep if relatedness(cos) > 0.0)
+            pairs.extend((content(ev[a:b]), atom.text) for a, b, cos in keep if relatedness(cos) > 0.0)
         probs = iter(self.model.predict(pairs, progress=progress))
         unasked = np.array([0.0, 0.0, 1.0], dtype=np.float32)
         out: list[AtomJudgement] = []
