@@ -50,8 +50,8 @@ class CalibrationResult:
 
     def to_markdown(self) -> str:
         lines = [
-            f"Verdict calibration on {self.claims:,} synthetic claims (FNC-1 train headlines with their bodies as"
-            " voices; stances from grouped out-of-fold predictions).",
+            f"Verdict calibration on {self.claims:,} synthetic claims (FNC-1 headlines of the dev stories with"
+            " their bodies as voices; stances from the check path).",
             "",
             "Gold statuses: " + ", ".join(f"{k} {v}" for k, v in self.gold_counts.items()),
             "",
@@ -117,7 +117,7 @@ def _scores(gold: Sequence[str], pred: Sequence[str]) -> tuple[float, float, dic
 
 def calibrate_from_proba(headlines: Sequence[str], labels: Sequence[str], proba: npt.NDArray[np.float64],
                          settings: Settings) -> CalibrationResult:
-    """Pick thresholds from out-of-fold probabilities (separate from the CV so tests can feed their own)."""
+    """Pick thresholds from judged probabilities (separate from the judging so tests can feed their own)."""
     groups = _groups(headlines)
     gold = _statuses(groups, labels, None, settings)
     grid: list[tuple[float, float, float]] = []
