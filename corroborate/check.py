@@ -144,6 +144,8 @@ def read_article(source: str, settings: Settings, registry: OutletRegistry | Non
 
         result = fetch_url_sync(source, settings, kind="page")
         ex = extract(result.text or "", result.final_url, settings)
+        for warning in ex.warnings:
+            print(warning, file=sys.stderr)
         if registry is None:
             registry = OutletRegistry(load_outlets(settings.outlets_file))
         outlet = registry.for_url(source)
@@ -156,6 +158,8 @@ def read_article(source: str, settings: Settings, registry: OutletRegistry | Non
     text = read_text_file(path, "article file", settings.max_bytes)
     if _looks_like_html(text):
         ex = extract(text, path.resolve().as_uri(), settings)
+        for warning in ex.warnings:
+            print(warning, file=sys.stderr)
         return Article(ex.text, ex.title, None, None, ex.published, source)
     title, body = split_title(text)
     if not body.strip():

@@ -50,6 +50,7 @@ class Extracted:
     published: datetime | None = None  # UTC
     site_name: str | None = None
     language: str | None = None
+    warnings: tuple[str, ...] = ()  # one-line notes for the user, e.g. text that may be missing
 
 
 @dataclass(frozen=True)

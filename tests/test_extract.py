@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import html as htmllib
 import json
+import re
 from datetime import UTC
 from pathlib import Path
 
@@ -160,3 +161,56 @@ def test_language_fallback_heuristic() -> None:
     assert guess_language(english) == "en"
     assert guess_language(german) == "de"
     assert guess_language("too few words") is None
+
+
+# libxml2's HTML parser stops at element depth 256 (without XML_PARSE_HUGE) and drops the rest of the page.
+_SENTENCE = re.compile(r"Sentence (\d+) says the council voted on item \d+\.")
+
+
+def test_text_nested_400_levels_deep_is_extracted() -> None:
+    words = " ".join(f"Sentence {i} says the council voted on item {i}." for i in range(20))
+    page = (
+        "<html><head><title>Deep</title></head><body>"
+        + "<div>" * 400
+        + f"<p>{words}</p>"
+        + "</div>" * 400
+        + "</body></html>"
+    )
+    ex = extract(page, "https://example.com/deep", Settings())
+    assert sorted(int(n) for n in _SENTENCE.findall(ex.text)) == list(range(20))
+    assert not ex.warnings
+
+
+def test_2000_unclosed_paragraphs_are_all_extracted() -> None:
+    # each paragraph opens a <div> and a <p> and closes neither, as a broken CMS template does
+    body = "".join(f"<div><p>Sentence {i} says the council voted on item {i}." for i in range(2000))
+    page = f"<html><head><title>Unclosed</title></head><body>{body}</body></html>"
+    ex = extract(page, "https://example.com/unclosed", Settings())
+    assert sorted(int(n) for n in _SENTENCE.findall(ex.text)) == list(range(2000))
+    assert not ex.warnings
+
+
+def test_text_that_may_still_be_lost_is_warned_about(monkeypatch: pytest.MonkeyPatch) -> None:
+    import corroborate.extract as extract_module
+
+    monkeypatch.setattr(extract_module, "_FLAT_DEPTH", 10_000)  # flattening that does not flatten enough
+    body = "".join(f"<div><p>Sentence {i} says the council voted on item {i}." for i in range(2000))
+    ex = extract(f"<html><body>{body}</body></html>", "https://example.com/unclosed", Settings())
+    assert 0 < len(_SENTENCE.findall(ex.text)) < 2000
+    assert len(ex.warnings) == 1 and "nested too deeply" in ex.warnings[0] and "\n" not in ex.warnings[0]
+
+
+def test_read_article_prints_extraction_warnings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import corroborate.extract as extract_module
+    from corroborate.check import read_article
+
+    monkeypatch.setattr(extract_module, "_FLAT_DEPTH", 10_000)
+    body = "".join(f"<div><p>Sentence {i} says the council voted on item {i}." for i in range(2000))
+    page = tmp_path / "deep.html"
+    page.write_text(f"<!DOCTYPE html><html><body>{body}</body></html>", encoding="utf-8")
+    article = read_article(str(page), Settings())
+    assert 0 < len(_SENTENCE.findall(article.text)) < 2000
+    err = capsys.readouterr().err
+    assert err.startswith("warning: ") and "nested too deeply" in err and err.count("\n") == 1
