@@ -485,7 +485,9 @@ def _judge_eval(
 ) -> None:
     from corroborate.evaluate_judge import eval_fnc1, eval_sentences
     from corroborate.judge import Judge
+    from corroborate.judge_data import check_data
 
+    check_data(source, data)  # a wrong folder fails in one line, before the models load
     judge = Judge.load()
     with progress(f"eval {source}") as tick:
         if source == "fnc1":
@@ -540,8 +542,10 @@ def eval_fnc1(data: Path, split: str, limit: int | None, word_rules: bool, cache
 def eval_denials(path: Path, word_rules: bool) -> None:
     """The news denial set, judged as check judges it: per-class precision and recall."""
     from corroborate.evaluate_judge import eval_denials as run
+    from corroborate.evaluate_judge import read_denials
     from corroborate.judge import Judge
 
+    read_denials(path)  # a missing or malformed file fails in one line, before the models load
     judge = Judge.load()
     with progress("eval denials") as tick:
         click.echo(run(judge, path, progress=tick, word_rules=word_rules).to_markdown())
@@ -570,7 +574,9 @@ def eval_fnc1_gbm(data: Path, folds: int, limit: int | None, grouping: str) -> N
 def calibrate(c: Context, data: Path, limit: int | None, cache_dir: Path | None) -> None:
     """Recompute the verdict thresholds on the check path: chosen on FNC-1 dev stories, reported on test stories."""
     from corroborate.calibrate import calibrate as run
+    from corroborate.judge_data import check_data
 
+    check_data("fnc1", data)
     with progress("calibrate") as tick:
         result = run(data, c.settings(), limit=limit, progress=tick, cache_dir=cache_dir)
     click.echo(result.to_markdown())

@@ -99,13 +99,25 @@ def eval_sentences(
 
 
 def read_denials(path: Path) -> list[tuple[str, str, str, str, str]]:
-    """(id, group, category, claim, sentence, label) rows of the denial set."""
+    """(id, category, claim, sentence, label) rows of the denial set; a bad file is a one-line ConfigError."""
     if not path.is_file():
         raise ConfigError(f"denial set {path} not found")
     rows = []
-    with path.open(encoding="utf-8", newline="") as fh:
-        for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            rows.append((r["id"], r["category"], r["claim"], r["sentence"], r["label"]))
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+            missing = {"id", "category", "claim", "sentence", "label"} - set(reader.fieldnames or [])
+            if missing:
+                raise ConfigError(f"denial set {path} lacks column(s) {', '.join(sorted(missing))}")
+            for r in reader:
+                if r["label"] not in LABELS:
+                    raise ConfigError(f"denial set {path} line {reader.line_num}: label {r['label']!r} is not one of "
+                                      f"{', '.join(LABELS)}")
+                rows.append((r["id"], r["category"], r["claim"], r["sentence"], r["label"]))
+    except UnicodeDecodeError:
+        raise ConfigError(f"denial set {path} is not UTF-8 text") from None
+    if not rows:
+        raise ConfigError(f"denial set {path} has no rows")
     return rows
 
 

@@ -365,6 +365,18 @@ LOADERS = {
 }
 
 
+def check_data(source: str, data_dir: Path) -> None:
+    """A one-line ConfigError when ``data_dir`` lacks what ``source`` needs (before any model loads)."""
+    if source not in LOADERS:
+        raise ConfigError(f"unknown judge data source {source!r}; one of {', '.join(SOURCES)}")
+    if source in ("fnc1", "fnc1-denials", "synthetic"):
+        from corroborate.train_stance import fnc_dir
+
+        fnc_dir(data_dir)
+    if source in ("snli", "cannot", "perspectrum", "synthetic"):
+        _root(data_dir, "cannot" if source == "synthetic" else source)
+
+
 def load(source: str, data_dir: Path, split: str) -> list[Pair]:
     if source not in LOADERS:
         raise ConfigError(f"unknown judge data source {source!r}; one of {', '.join(SOURCES)}")
