@@ -31,9 +31,8 @@ KNOWN_WEAKNESS = pytest.mark.xfail(
 @pytest.mark.parametrize(
     ("claim", "evidence"),
     [
-        pytest.param("The singer Lina Marsh died on Sunday.",
-                     "Lina Marsh is alive and well, her agent said, dismissing reports of her death as a hoax.",
-                     marks=KNOWN_WEAKNESS),
+        ("The singer Lina Marsh died on Sunday.",
+         "Lina Marsh is alive and well, her agent said, dismissing reports of her death as a hoax."),
         pytest.param("The actor Paul Verrin will play the detective in the new series.",
                      "Paul Verrin will not play the detective after all, the studio announced on Friday.",
                      marks=KNOWN_WEAKNESS),
