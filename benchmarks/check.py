@@ -31,7 +31,6 @@ from corroborate.judge import claim_atoms
 from corroborate.records import NewDocument
 from corroborate.settings import Settings, load_settings
 from corroborate.store import Store
-from corroborate.verdict import AtomVerdict, decide, decide_sentence
 
 OUTLETS = 40
 
@@ -140,14 +139,7 @@ def timed_judge(checker: Checker, claim: str) -> dict[str, float]:
     judged = iter(checker.judge_model.judge_atoms(jobs))
     t["judge"] = time.perf_counter() - s
     s = time.perf_counter()
-    atom_verdicts = []
-    for i, a in enumerate(atoms):
-        if not a.checkable:
-            atom_verdicts.append(AtomVerdict(a, None))
-            continue
-        items = [checker._item(ev, next(judged), i) for ev in evs]
-        atom_verdicts.append(AtomVerdict(a, decide(items, checker.settings, checker._groups)))
-    decide_sentence(atom_verdicts, checker.settings)
+    checker.verdict(atoms, evs, judged)
     t["verdict"] = time.perf_counter() - s
     t["evidence"] = float(len(evs))
     t["pairs"] = float(len(jobs))

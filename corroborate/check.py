@@ -7,7 +7,7 @@ batch (``check --file``), an article, or a served Prefect deployment pays for it
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -318,17 +318,19 @@ class Checker:
                 if atom.checkable:
                     jobs.extend((atom, ev.excerpt) for ev in evs)
         results = iter(self.judge_model.judge_atoms(jobs))
-        verdicts: list[Verdict] = []
-        for ats, evs in zip(claim_atoms_, found, strict=True):
-            atom_verdicts: list[AtomVerdict] = []
-            for ai, atom in enumerate(ats):
-                if not atom.checkable:
-                    atom_verdicts.append(AtomVerdict(atom, None))
-                    continue
-                items = [self._item(ev, next(results), ai) for ev in evs]
-                atom_verdicts.append(AtomVerdict(atom, decide(items, self.settings, self._groups)))
-            verdicts.append(decide_sentence(atom_verdicts, self.settings))
-        return verdicts
+        return [self.verdict(ats, evs, results) for ats, evs in zip(claim_atoms_, found, strict=True)]
+
+    def verdict(self, atoms: Sequence[Atom], evs: Sequence[Evidence], judged: Iterator[AtomJudgement]) -> Verdict:
+        """One claim's verdict: each checkable atom's evidence items (taken from ``judged``, in the order
+        :meth:`judge` asked for them: atom by atom, document by document) decided, then the sentence."""
+        atom_verdicts: list[AtomVerdict] = []
+        for ai, atom in enumerate(atoms):
+            if not atom.checkable:
+                atom_verdicts.append(AtomVerdict(atom, None))
+                continue
+            items = [self._item(ev, next(judged), ai) for ev in evs]
+            atom_verdicts.append(AtomVerdict(atom, decide(items, self.settings, self._groups)))
+        return decide_sentence(atom_verdicts, self.settings)
 
     def _item(self, ev: Evidence, j: AtomJudgement, atom_index: int) -> EvidenceItem:
         doc = ev.document

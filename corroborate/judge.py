@@ -156,7 +156,6 @@ class Judge:
     def judge_atoms(
         self,
         jobs: Sequence[tuple[Atom, str]],
-        atom_vectors: dict[str, npt.NDArray[np.float32]] | None = None,
         progress: Progress | None = None,
     ) -> list[AtomJudgement]:
         """Judge each ``(atom, evidence text)``; one embedding batch and one cross-encoder batch."""
@@ -167,11 +166,9 @@ class Judge:
                 raise ConfigError("the judge needs a non-empty claim")
         spans = [sentences(ev) for _, ev in jobs]
         texts = sorted({content(ev[a:b]) for (_, ev), ss in zip(jobs, spans, strict=True) for a, b in ss}
-                       | {atom.text for atom, _ in jobs if not (atom_vectors and atom.text in atom_vectors)})
+                       | {atom.text for atom, _ in jobs})
         vecs = self.embedder.encode(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
         vec_of = {t: vecs[i] for i, t in enumerate(texts)}
-        if atom_vectors:
-            vec_of.update(atom_vectors)
         picked: list[list[tuple[int, int, float]]] = []
         pairs: list[tuple[str, str]] = []
         for (atom, ev), ss in zip(jobs, spans, strict=True):

@@ -19,6 +19,7 @@ sides. ``test`` parts are frozen: no recipe or threshold choice looks at them (d
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import random
 import re
@@ -159,6 +160,7 @@ def perspectrum(data_dir: Path, split: str) -> list[Pair]:
     return out
 
 
+@functools.cache
 def _fnc1_rows(data_dir: Path) -> tuple[list[str], list[str], list[int], list[str], list[int]]:
     from corroborate.evaluate import topic_groups
     from corroborate.train_stance import load_fnc1
