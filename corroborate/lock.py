@@ -40,9 +40,10 @@ def _os_problem(exc: OSError) -> str:
 
 
 @contextmanager
-def writer_lock(home: Path, timeout: float = 0.0, what: str = "writing") -> Iterator[None]:
+def writer_lock(home: Path, timeout: float = 0.0, what: str = "writing", name: str = LOCK_NAME) -> Iterator[None]:
+    """Hold ``home``'s lock file ``name`` (the writer lock unless named otherwise) for the ``with`` block."""
     make_folder(home)
-    path = home / LOCK_NAME
+    path = home / name
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:

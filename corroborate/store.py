@@ -797,14 +797,18 @@ def _start_time(pid: int) -> str | None:
     return fields[19]
 
 
-def this_process() -> str:
-    """``host/pid/start time``: names this process so that a reused pid is not mistaken for it."""
-    pid = os.getpid()
+def process_name(pid: int) -> str:
+    """``host/pid/start time``: names process ``pid`` so that a reused pid is not mistaken for it."""
     return f"{socket.gethostname()}/{pid}/{_start_time(pid) or ''}"
 
 
+def this_process() -> str:
+    """This process's :func:`process_name`."""
+    return process_name(os.getpid())
+
+
 def process_gone(owner: str) -> bool:
-    """Whether the process named by :func:`this_process` has ended; False when that cannot be told
+    """Whether the process named by :func:`process_name` has ended; False when that cannot be told
     (another host, an unreadable name)."""
     try:
         host, pid_text, start = owner.rsplit("/", 2)

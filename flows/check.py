@@ -32,7 +32,7 @@ from corroborate.check import Article, ArticleReport, Checker, ClaimResult, read
 from corroborate.report import table_rows, to_markdown
 from corroborate.service import ServiceClient, ServiceUnavailable, WarmChecker, connect_service
 from corroborate.settings import Settings
-from flows.common import flow_settings, prefect_env, slug
+from flows.common import flow_settings, prefect_env, slug, start_ephemeral_server
 
 RUN_NAME_CLAIM_CHARS = 60
 T = TypeVar("T")
@@ -171,6 +171,7 @@ def _rename_run(name: str) -> None:
 def run_check(settings: Settings, *, source: str | None = None, claim: str | None = None) -> dict[str, Any]:
     """Run one check flow with Prefect's files in the data folder (ephemeral unless PREFECT_API_URL is set)."""
     with prefect_env(settings):
+        start_ephemeral_server(settings)
         if source is not None:
             return check_article_flow(source, str(settings.home))
         if claim is not None:

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from corroborate.lock import make_folder
+from corroborate.lock import make_folder, writer_lock
 from corroborate.settings import ENV_PREFIX, Settings, load_settings, settings_fields
+from corroborate.store import process_gone, process_name, this_process
 
 # Prefect's own first start of an ephemeral server takes ~11 s on a small machine; its default (20 s) is too tight.
 EPHEMERAL_STARTUP_TIMEOUT_S = 90
+SERVER_LOCK = "server.lock"  # in the Prefect home: one ephemeral server starts (and migrates prefect.db) at a time
+SERVERS_FOLDER = "servers"  # in the Prefect home: one file per ephemeral server, naming it and its owner
+SERVER_STOP_WAIT_S = 5.0
 _KEY_BAD = re.compile(r"[^a-z0-9]+")
 MAX_KEY_CHARS = 60  # room for a prefix inside Prefect's artifact key limit, still readable in the UI
 
@@ -91,3 +99,74 @@ def prefect_env(settings: Settings) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def start_ephemeral_server(settings: Settings) -> None:
+    """Start Prefect's temporary API server for this process now, one start at a time per data folder.
+
+    Call it inside :func:`prefect_env`; with a PREFECT_API_URL it does nothing. Prefect itself
+    starts the server on first use, so two ``corroborate ingest`` starting together on a new data
+    folder migrate the same prefect.db at once: a server can die on the other's half-made schema
+    ("already exists", "duplicate column name", "No such constraint"), and then the runs fail with
+    "Timed out while attempting to connect to ephemeral Prefect API server". Under a lock in the
+    Prefect home the later start finds the database migrated; Prefect's own start() calls later in
+    this process reuse this server.
+
+    Prefect stops the server when this process exits, which a SIGKILLed process never does: the
+    server would run for ever. So each server is recorded with its owner, and every start first
+    stops the servers whose owner is gone.
+    """
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url:
+        return
+    home = settings.prefect_home
+    with writer_lock(home, timeout=2 * EPHEMERAL_STARTUP_TIMEOUT_S, what="Prefect server start", name=SERVER_LOCK):
+        records = make_folder(home / SERVERS_FOLDER, "Prefect server records")
+        stop_orphaned_servers(records)
+        server = SubprocessASGIServer()
+        server.start()
+        if server.server_process is not None:
+            pid = server.server_process.pid
+            names = {"owner": this_process(), "server": process_name(pid)}
+            (records / str(pid)).write_text(json.dumps(names) + "\n", encoding="utf-8")
+
+
+def stop_orphaned_servers(records: Path) -> list[int]:
+    """Stop the recorded ephemeral servers whose owner has ended; the pids stopped.
+
+    A record whose owner is alive is kept; one whose owner and server have both ended is removed.
+    A server is only signalled when its start time matches the record, so a reused pid is left alone.
+    """
+    stopped: list[int] = []
+    for record in records.iterdir():
+        try:
+            names = json.loads(record.read_text(encoding="utf-8"))
+            owner, server = str(names["owner"]), str(names["server"])
+            pid, start = int(server.rsplit("/", 2)[1]), server.rsplit("/", 2)[2]
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            with contextlib.suppress(OSError):  # not a record, or torn by a kill mid-write: nothing to go on
+                record.unlink()
+            continue
+        if not process_gone(owner):
+            continue
+        if start and not process_gone(server):
+            _stop(pid, server)
+            stopped.append(pid)
+        record.unlink(missing_ok=True)
+    return stopped
+
+
+def _stop(pid: int, name: str) -> None:
+    """SIGTERM, then SIGKILL if it is still there after SERVER_STOP_WAIT_S."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + SERVER_STOP_WAIT_S
+        while time.monotonic() < deadline:
+            if process_gone(name):
+                return
+            time.sleep(0.05)

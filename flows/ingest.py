@@ -54,7 +54,7 @@ from corroborate.outlets import Outlet, OutletRegistry, load_outlets
 from corroborate.records import Candidate
 from corroborate.settings import Settings
 from corroborate.store import Store
-from flows.common import flow_settings, prefect_env, slug
+from flows.common import flow_settings, prefect_env, slug, start_ephemeral_server
 
 WRITER_LOCK_TIMEOUT_S = 600  # a scheduled run waits this long for a manual one to finish writing
 # Tasks submitted to the task runner (discover, fetch-extract) run in worker threads and set no Prefect
@@ -385,6 +385,7 @@ def run_ingest(settings: Settings, outlets_file: str | None = None, query: str |
     """Run the ingest flow for the CLI: Prefect home in the data folder; ephemeral unless PREFECT_API_URL is set."""
     outlets = outlets_file or (str(settings.outlets_file) if settings.outlets_file else None)
     with prefect_env(settings), tags(*run_tags(outlets, query)):
+        start_ephemeral_server(settings)
         flow_fn = ingest_flow
         if settings.task_runner == "dask":
             flow_fn = ingest_flow.with_options(task_runner=dask_runner(settings))
