@@ -7,7 +7,9 @@ same transaction whenever passages change; the index manifest records the genera
 
 A store whose file or folder cannot be written (a read-only mount, another user's data folder) is
 opened read-only: reads work, writes raise :class:`StoreError`. Each run row records the process
-that runs it; the next writer to start a run marks rows of processes that died ``abandoned``.
+that runs it; the next writer to start a run marks rows of processes that died ``abandoned``. A
+row may also name its flow run in an orchestrator (Prefect): :meth:`Store.abandoned_flow_runs`
+lists the abandoned ones whose flow run nobody has ended yet, for the flow code to end there.
 """
 
 from __future__ import annotations
@@ -114,6 +116,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN owner TEXT;
     """,
+    # 3: the orchestrator's id of a run (a Prefect flow-run id), and when a later writer ended that flow
+    # run for a dead process: a killed flow never reports its own end
+    """
+    ALTER TABLE runs ADD COLUMN flow_run TEXT;
+    ALTER TABLE runs ADD COLUMN flow_run_ended TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -209,6 +217,16 @@ class AddResult:
     document_id: int
     outcome: str  # "new" | "updated" | "duplicate" | "unchanged"
     passages: int
+
+
+@dataclass(frozen=True)
+class AbandonedRun:
+    """A run whose process died, with the id of its flow run in the orchestrator (still open there)."""
+
+    id: int
+    kind: str
+    flow_run: str
+    pid: str  # of the process that died
 
 
 class Store:
@@ -457,13 +475,17 @@ class Store:
 
     # -- runs -----------------------------------------------------------------------------------
 
-    def start_run(self, kind: str, params: dict[str, Any] | None = None) -> int:
-        """A new ``running`` row owned by this process; rows left ``running`` by dead processes end first."""
+    def start_run(self, kind: str, params: dict[str, Any] | None = None, *, flow_run: str | None = None) -> int:
+        """A new ``running`` row owned by this process; rows left ``running`` by dead processes end first.
+
+        ``flow_run`` is the run's id in an orchestrator (Prefect's flow-run id), so that a later
+        writer can end it there too should this process die (:meth:`abandoned_flow_runs`).
+        """
         with self.transaction() as conn:
             self._end_abandoned_runs(conn)
             cur = conn.execute(
-                "INSERT INTO runs(kind, started, status, params, owner) VALUES (?,?,?,?,?)",
-                (kind, utcnow(), "running", json.dumps(params or {}, default=str), this_process()),
+                "INSERT INTO runs(kind, started, status, params, owner, flow_run) VALUES (?,?,?,?,?,?)",
+                (kind, utcnow(), "running", json.dumps(params or {}, default=str), this_process(), flow_run),
             )
             return int(cur.lastrowid or 0)
 
@@ -477,14 +499,30 @@ class Store:
         ended = 0
         for run_id, owner in conn.execute("SELECT id, owner FROM runs WHERE status='running' AND owner IS NOT NULL"):
             if process_gone(str(owner)):
-                pid = str(owner).rsplit("/", 2)[-2]
-                summary = {"status": "abandoned", "error": f"its process (pid {pid}) ended without finishing it"}
+                summary = {"status": "abandoned",
+                           "error": f"its process (pid {_pid_of(owner)}) ended without finishing it"}
                 conn.execute(
                     "UPDATE runs SET finished=?, status='abandoned', summary=? WHERE id=?",
                     (utcnow(), json.dumps(summary), int(run_id)),
                 )
                 ended += 1
         return ended
+
+    def abandoned_flow_runs(self) -> list[AbandonedRun]:
+        """The ``abandoned`` runs with a flow run not yet ended in the orchestrator, oldest first.
+
+        Any writer abandons a dead process's row (``corroborate import`` too, which has no flow
+        runs of its own), so a row waits here until flow code ends its flow run and calls
+        :meth:`flow_run_ended`.
+        """
+        rows = self._query("SELECT id, kind, flow_run, owner FROM runs WHERE status='abandoned' "
+                           "AND flow_run IS NOT NULL AND flow_run_ended IS NULL ORDER BY id")
+        return [AbandonedRun(int(r["id"]), str(r["kind"]), str(r["flow_run"]), _pid_of(r["owner"])) for r in rows]
+
+    def flow_run_ended(self, run_id: int) -> None:
+        """Record that the abandoned run ``run_id``'s flow run was ended in the orchestrator."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE runs SET flow_run_ended=? WHERE id=?", (utcnow(), run_id))
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any] | None = None) -> None:
         with self.transaction() as conn:
@@ -805,6 +843,12 @@ def process_name(pid: int) -> str:
 def this_process() -> str:
     """This process's :func:`process_name`."""
     return process_name(os.getpid())
+
+
+def _pid_of(owner: object) -> str:
+    """The pid in a :func:`process_name` (as text, for messages)."""
+    parts = str(owner).rsplit("/", 2)
+    return parts[-2] if len(parts) == 3 else "?"
 
 
 def process_gone(owner: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import signal
@@ -12,10 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from corroborate.lock import make_folder, writer_lock
 from corroborate.settings import ENV_PREFIX, Settings, load_settings, settings_fields
-from corroborate.store import process_gone, process_name, this_process
+from corroborate.store import AbandonedRun, Store, process_gone, process_name, this_process
 
 # Prefect's own first start of an ephemeral server takes ~11 s on a small machine; its default (20 s) is too tight.
 EPHEMERAL_STARTUP_TIMEOUT_S = 90
@@ -170,3 +172,40 @@ def _stop(pid: int, name: str) -> None:
             if process_gone(name):
                 return
             time.sleep(0.05)
+
+
+def crash_abandoned_flow_runs(store: Store,
+                              logger: logging.Logger | logging.LoggerAdapter[Any]) -> list[AbandonedRun]:
+    """Set Crashed, in Prefect, the flow runs of the runs the store found abandoned; those it set.
+
+    A SIGKILLed flow never reports its end, so Prefect (and the dashboard) would show it Running for
+    good. The store knows which runs' processes died (``Store.start_run`` marks their rows
+    ``abandoned``); this tells Prefect, naming the dead pid. A flow run already in a final state is
+    left as it is, and one this Prefect server does not know (the runs went to another server) is
+    counted as ended: there is nothing here to end. When Prefect does not answer, the runs wait
+    for the next writer.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Crashed
+
+    abandoned = store.abandoned_flow_runs()
+    ended: list[AbandonedRun] = []
+    if not abandoned:
+        return ended
+    with get_client(sync_client=True) as client:
+        for run in abandoned:
+            message = (f"its process (pid {run.pid}) was killed or crashed without finishing it; "
+                       f"found by the next corroborate writer (run {run.id} in the store)")
+            try:
+                flow_run = client.read_flow_run(UUID(run.flow_run))
+                if flow_run.state is None or not flow_run.state.is_final():
+                    client.set_flow_run_state(flow_run.id, Crashed(message=message), force=True)
+                    ended.append(run)
+            except (ObjectNotFound, ValueError):  # unknown here, or not an id: nothing to end
+                pass
+            except Exception as exc:  # noqa: BLE001 - housekeeping must not fail the run that found it
+                logger.warning("could not mark flow run %s of dead pid %s Crashed: %s", run.flow_run, run.pid, exc)
+                continue
+            store.flow_run_ended(run.id)
+    return ended

@@ -54,7 +54,7 @@ from corroborate.outlets import Outlet, OutletRegistry, load_outlets
 from corroborate.records import Candidate
 from corroborate.settings import Settings
 from corroborate.store import Store
-from flows.common import flow_settings, prefect_env, slug, start_ephemeral_server
+from flows.common import crash_abandoned_flow_runs, flow_settings, prefect_env, slug, start_ephemeral_server
 
 WRITER_LOCK_TIMEOUT_S = 600  # a scheduled run waits this long for a manual one to finish writing
 # Tasks submitted to the task runner (discover, fetch-extract) run in worker threads and set no Prefect
@@ -329,7 +329,10 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
     registry = OutletRegistry(outlets)
     with Store(settings.store_path) as store:
         run_id = store.start_run("ingest", {"outlets_file": outlets_file, "query": query,
-                                            "since": since.isoformat() if since else None})
+                                            "since": since.isoformat() if since else None}, flow_run=flow_run.id)
+        for dead in crash_abandoned_flow_runs(store, logger):
+            logger.warning("an earlier %s's flow run %s was left Running by its dead process (pid %s); "
+                           "marked Crashed", dead.kind, dead.flow_run, dead.pid)
         refetch = _previous_run_failed(store)
     status = "failed"
     summary: dict[str, Any] = {}

@@ -18,6 +18,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,6 +102,19 @@ def _runs(home: Path) -> list[tuple[object, ...]]:
     return _query(home / "corroborate.db", "SELECT kind, status FROM runs ORDER BY id")
 
 
+def _flow_run_state(home: Path, run_id: int) -> tuple[str, str]:
+    """Prefect's state type and message for our run ``run_id``'s flow run, as the dashboard shows them."""
+    flow_run = _query(home / "corroborate.db", f"SELECT flow_run FROM runs WHERE id = {run_id}")[0][0]
+    rows = _query(home / ".prefect" / "prefect.db", "SELECT f.id, s.type, s.message FROM flow_run f "
+                                                     "JOIN flow_run_state s ON s.id = f.state_id")
+    (state,) = [(str(t), str(m)) for i, t, m in rows if uuid.UUID(str(i)) == uuid.UUID(str(flow_run))]
+    return state
+
+
+def _flow_run_states(home: Path) -> Counter[str]:
+    return Counter(str(t) for (t,) in _query(home / ".prefect" / "prefect.db", "SELECT state_type FROM flow_run"))
+
+
 def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
     out = []
     for p in procs:
@@ -146,6 +161,7 @@ def test_a_killed_corroborate_ingest_is_picked_up_by_the_next(feed: FeedServer, 
         code, out, err = killed.wait()
         assert code == -signal.SIGKILL, f"it finished before the kill:\n{err[-3000:]}"
         assert _runs(home) == [("ingest", "running")], "killed mid-run: nobody has ended its row yet"
+        assert _flow_run_state(home, 1)[0] == "RUNNING"
         state = assert_consistent(home)
         assert state in {"no index yet", "index stale (next run or check syncs it)"}, state
         strays = _alive(children)
@@ -155,6 +171,9 @@ def test_a_killed_corroborate_ingest_is_picked_up_by_the_next(feed: FeedServer, 
         assert _runs(home) == [("ingest", "abandoned"), ("ingest", "completed")]
         summary = _query(home / "corroborate.db", "SELECT summary FROM runs WHERE id = 1")[0][0]
         assert f"pid {killed.proc.pid}" in json.loads(str(summary))["error"]
+        assert _flow_run_states(home) == {"CRASHED": 1, "COMPLETED": 1}, "the killed flow run still Running"
+        crashed = _flow_run_state(home, 1)
+        assert crashed[0] == "CRASHED" and f"pid {killed.proc.pid}" in crashed[1], crashed
         _assert_stored_once(home, feed.listed)
         assert _table_row(out, "Writer Weekly")["failed"] == 0
         assert not _alive(strays), (f"the killed ingest's Prefect server {[p.pid for p in strays]} still runs "

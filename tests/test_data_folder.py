@@ -29,7 +29,7 @@ from corroborate.index import sync_index
 from corroborate.passages import split_passages
 from corroborate.records import NewDocument
 from corroborate.settings import Settings, load_settings
-from corroborate.store import Store, process_gone, this_process
+from corroborate.store import AbandonedRun, Store, process_gone, this_process
 
 REPO = Path(__file__).resolve().parents[1]
 ARTICLES = {
@@ -216,7 +216,7 @@ from pathlib import Path
 from corroborate.store import Store
 
 with Store(Path(sys.argv[1])) as store:
-    store.start_run("import", {"file": "docs.jsonl"})
+    store.start_run("ingest", {"file": "docs.jsonl"}, flow_run="flow-run-of-the-killed")
     print("started", flush=True)
     time.sleep(600)
 """
@@ -241,6 +241,12 @@ def test_a_killed_writers_run_is_abandoned_by_the_next_writer(tmp_path: Path) ->
     assert runs[1]["status"] == "abandoned" and runs[1]["finished"]
     assert f"pid {child.pid}" in json.loads(runs[1]["summary"])["error"]
     assert runs[mine]["status"] == runs[later]["status"] == "running", "this process's runs are alive"
+    # an import (no flow runs of its own) abandoned it: its flow run waits for flow code to end it in Prefect
+    with Store(path) as store:
+        assert store.abandoned_flow_runs() == [AbandonedRun(1, "ingest", "flow-run-of-the-killed", str(child.pid))]
+        store.flow_run_ended(1)
+        assert store.abandoned_flow_runs() == []
+        assert store.runs()[-1]["flow_run_ended"]
 
 
 def _runs(path: Path) -> list[tuple[int, str]]:
