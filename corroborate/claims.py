@@ -848,6 +848,8 @@ def _antecedent(noun: Token, det: str, ctx: _Context) -> str | None:
             phrase = _compact_phrase(tok)
             if phrase.lower() != tok.text.lower():  # adds nothing the bare noun lacks
                 return "the " + phrase
+            if tok.lemma_.lower() == lemma:
+                return None  # the nearest mention is the one meant, and it says no more than the noun
     if det == "the":
         # "The summit" may point further back, but only to the same word.
         for earlier in list(ctx.recent)[-LOOKBACK_SENTENCES:-1][::-1]:
@@ -866,6 +868,12 @@ def _compact_phrase(noun: Token) -> str:
     # The noun with its adjectives/compounds and its "with/between/to …" complements, without
     # determiners, relative clauses or appositions: enough to say which thing, short enough to read.
     keep = [noun]
+    if any(t.like_num or t.ent_type_ in ("MONEY", "PERCENT", "QUANTITY", "CARDINAL")
+           for c in noun.children if c.i < noun.i for t in c.subtree):
+        # "a 48 million crown expansion": an amount is something the earlier sentence claims, not
+        # which thing it is; resolved, the later sentence would claim the amount again (and no report
+        # that restates only the later sentence would be seen to state it), so it stays as written
+        return noun.text
     for child in noun.children:
         before = child.i < noun.i and child.dep_ in ("amod", "compound", "nmod", "poss", "nummod", "case", "punct")
         after = child.i > noun.i and (

@@ -12,6 +12,8 @@ sides. ``test`` parts are frozen: no recipe or threshold choice looks at them (d
 - ``fnc1``: each headline against the body sentence that matches it best (TF-IDF): agree →
   entails, disagree → contradicts, discuss/unrelated → neutral; split by story
   (:func:`corroborate.evaluate.topic_groups`).
+- ``news``: invented news facts stated, denied, changed and merely discussed, from templates
+  (:mod:`corroborate.judge_news`); split by fact.
 - ``fnc1-denials``: news denials made from FNC-1 *train-split* headlines by templates ("Reports
   that … are false", "… denied that …"), with as many agreeing and merely related framings.
 """
@@ -32,7 +34,7 @@ from pathlib import Path
 from corroborate.errors import ConfigError
 
 LABELS = ("entails", "contradicts", "neutral")
-SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "synthetic")
+SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "synthetic", "news")
 SPLITS = ("train", "dev", "test")
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“'])")
 
@@ -361,9 +363,17 @@ def synthetic(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
     return out
 
 
+def news(data_dir: Path, split: str) -> list[Pair]:
+    """Invented news facts told, denied, changed and discussed (:mod:`corroborate.judge_news`); needs no data."""
+    from corroborate.judge_news import news as made
+
+    del data_dir
+    return made({"train": 6000}.get(split, 400), split)
+
+
 LOADERS = {
     "snli": snli, "cannot": cannot, "perspectrum": perspectrum, "fnc1": fnc1, "fnc1-denials": fnc1_denials,
-    "synthetic": synthetic,
+    "synthetic": synthetic, "news": news,
 }
 
 

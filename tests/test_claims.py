@@ -213,6 +213,17 @@ def test_unclear_pronoun_is_left_alone() -> None:
     assert claims[1].claim_text == "Joe Biden was not available."
 
 
+def test_a_resolved_reference_does_not_claim_the_earlier_amount() -> None:
+    # "The expansion" says which expansion, not what it cost: the later sentence must not claim the cost
+    claims = split_claims("The harbour board approved a 48 million crown expansion of the Kessel terminal on Monday. "
+                          "The expansion will add two berths.")
+    assert claims[1].claim_text == "The expansion will add two berths."
+    claims = split_claims("The board approved a 12 percent pay rise on Monday. The rise will cost 4 million crowns.")
+    assert claims[1].claim_text == "The rise will cost 4 million crowns."
+    claims = split_claims("The board approved the new footbridge on Monday. The footbridge will open in May.")
+    assert claims[1].claim_text == "The new footbridge will open in May."  # no amount: resolved as before
+
+
 def test_title_helps_resolve_but_is_not_a_sentence() -> None:
     claims = split_claims("She said the border would reopen next week.", title="Angela Merkel visits Warsaw")
     assert len(claims) == 1

@@ -80,8 +80,7 @@ def _entry(report: dict[str, Any], text: str) -> dict[str, Any]:
 # "rejected the tram line" as stating "approved the tram line", and "The expansion will add two
 # deep-water berths" as not stating "The 48 million crown expansion will add two deep-water berths".
 # strict=True: a judge that gets them right turns these into failures that ask for the mark to go.
-_NOT_YET = {"B": "the judge reads 'rejected' as agreeing with 'approved'",
-            "A2": "the judge does not see the resolved subject restated"}
+_NOT_YET: dict[str, str] = {}  # key -> why a status is not reached yet (a strict xfail)
 _EXPECTED = [
     pytest.param(c, id=c["key"], marks=pytest.mark.xfail(strict=True, reason=_NOT_YET[c["key"]]))
     if c["key"] in _NOT_YET else pytest.param(c, id=c["key"])

@@ -1,0 +1,104 @@
+"""Ablation of the judge's unlearned rules on FNC-1 *dev* stories, through the check path.
+
+    python scripts/judge_rule_ablation.py --data ../shared/data [--split dev] [--limit N]
+
+Runs ``judge_pairs`` over one story split four ways, judging each sentence pair once (the model's
+calls are cached): as shipped (with the names rule, ``corroborate.judge._names_missing``); without
+it; with a candidate figures rule on top (a sentence that lacks a number the atom writes in digits,
+in it or in the 300 characters before, only discusses it), with the figures rule instead of the
+names rule; and with a "denial first" choice of quote (a sentence whose related P(contradicts) >=
+0.5 speaks for the text even beside one that restates the claim). This is the script that kept the
+names rule and left the figures rule and "denial first" out (docs/evaluation.md); test stories are
+never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_FIGURE = re.compile(r"\d(?:[\d,.]*\d)?")
+
+
+def figures(text: str) -> set[str]:
+    return {f.replace(",", "") for f in _FIGURE.findall(text)}
+
+
+def figures_missing(atom: str, evidence: str, a: int, b: int) -> str | None:
+    """The candidate figures rule: the sentence (or the 300 characters before it) lacks a number of the atom."""
+    missing = figures(atom) - figures(evidence[max(0, a - 300) : b])
+    return f"states it without the claim's figures ({', '.join(sorted(missing))})" if missing else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--split", default="dev", choices=("train", "dev"))
+    ap.add_argument("--limit", type=int)
+    args = ap.parse_args(argv)
+
+    from sklearn.metrics import f1_score
+
+    import corroborate.judge as J
+    from corroborate.embed import load_embedder
+    from corroborate.evaluate_judge import fnc_score
+    from corroborate.judge_data import _fnc1_rows, fnc1_split_of
+    from corroborate.judge_model import JudgeModel
+
+    model = JudgeModel.load()
+    cache: dict[tuple[str, str], Any] = {}
+    predict = model.predict
+
+    def cached(pairs: Sequence[tuple[str, str]], batch_size: int = 32, progress: Any = None) -> Any:
+        todo = sorted({p for p in pairs if p not in cache})
+        for p, row in zip(todo, predict(todo), strict=True):
+            cache[p] = row
+        return np.array([cache[p] for p in pairs], dtype=np.float32).reshape(len(pairs), 3)
+
+    model.predict = cached  # type: ignore[method-assign]
+    judge = J.Judge(model, load_embedder())
+    shipped_decide, shipped_names = J._decide, J._names_missing
+
+    def denial_first(atom: Any, ev: str, keep: list[tuple[int, int, float]], rows: Any) -> Any:
+        rel = [J.relatedness(c) for _, _, c in keep]
+        den = [i for i in range(len(keep)) if rows[i][1] * rel[i] >= 0.5 and rows[i][1] >= rows[i][0]]
+        if den:
+            i = max(den, key=lambda i: rows[i][1] * rel[i])
+            return shipped_decide(atom, ev, [keep[i]], rows[i : i + 1])
+        return shipped_decide(atom, ev, keep, rows)
+
+    def off(atom: str, evidence: str, a: int, b: int) -> str | None:
+        return None
+
+    claims, bodies, _, labels, topics = _fnc1_rows(args.data)
+    keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == args.split][: args.limit]
+    pairs = [(claims[i], bodies[i]) for i in keep]
+    gold = [labels[i] for i in keep]
+    def both(atom: str, evidence: str, a: int, b: int) -> str | None:
+        return shipped_names(atom, evidence, a, b) or figures_missing(atom, evidence, a, b)
+
+    variants: list[tuple[str, Callable[..., Any], Callable[..., Any]]] = [
+        ("shipped (names rule)", shipped_decide, shipped_names),
+        ("no rule", shipped_decide, off),
+        ("names and figures rules", shipped_decide, both),
+        ("figures rule only", shipped_decide, figures_missing),
+        ("denial first, names rule", denial_first, shipped_names),
+    ]
+    print(f"FNC-1 {args.split} stories, {len(pairs):,} pairs, through the check path\n")
+    print("| variant | weighted | F1 agree | F1 disagree | F1 discuss | F1 unrelated |\n|---|---|---|---|---|---|")
+    for name, decide, rule in variants:
+        J._decide, J._names_missing = decide, rule  # type: ignore[assignment]
+        pred = [r.stance for r in J.judge_pairs(judge, pairs)]
+        f = f1_score(gold, pred, labels=["agree", "disagree", "discuss", "unrelated"], average=None)
+        print(f"| {name} | {fnc_score(gold, pred):.4f} | " + " | ".join(f"{x:.3f}" for x in f) + " |", flush=True)
+    J._decide, J._names_missing = shipped_decide, shipped_names
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
