@@ -139,3 +139,47 @@ FLOOR_DENIAL_RECALL = 0.68
 FLOOR_DENIAL_PRECISION = 0.66
 FLOOR_AGREE_PRECISION = 0.66
 FLOOR_ACCURACY = 0.68
+
+
+def test_invented_news_pairs_are_split_by_fact_and_never_the_denial_set() -> None:
+    """The training generator (corroborate/judge_news.py): stable, balanced, split by fact, and it
+    never produces a sentence or claim of the test denial set."""
+    from corroborate.judge_news import news
+
+    train, dev = news(300, "train"), news(100, "dev")
+    assert train == news(300, "train")  # the same pairs every run
+    assert {p.group for p in train}.isdisjoint({p.group for p in dev})
+    counts = Counter(p.label for p in train)
+    assert set(counts) == {"entails", "contradicts", "neutral"} and max(counts.values()) == min(counts.values())
+    denial_texts = {t for _, _, c, s, _ in read_denials(DENIALS) for t in (c, s)}
+    assert not denial_texts & {t for p in train + dev for t in (p.premise, p.hypothesis)}
+    # an agreeing sentence names every day, month and number its claim names
+    for p in train:
+        if p.label == "entails":
+            for detail in re.findall(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|\d[\d,]*)\b",
+                                     p.hypothesis):
+                assert detail in p.premise, p
+
+
+def test_names_rule_itself() -> None:
+    """A sentence with no word of one of the atom's names does not state it (not learned)."""
+    from corroborate.judge import _names_missing, names
+
+    assert names("The government will build a railway from the Kessel terminal to Dravo on Monday.") == [
+        {"kessel"}, {"dravo"}]
+    assert names("Port Amsel's harbour authority met James Foley's iPhone maker in May.") == [
+        {"port", "amsel"}, {"james", "foley"}]
+    atom = "The national government will build a freight railway from the Kessel terminal to Dravo."
+    other = "The harbour authority approved the expansion of the Kessel container terminal."
+    assert _names_missing(atom, other, 0, len(other)) == "states it without the claim's names (dravo)"
+    stated = "A new freight line will link Kessel with Dravo's mills, the government said."
+    assert _names_missing(atom, stated, 0, len(stated)) is None
+    # one word of a name is enough
+    assert _names_missing("Journalist James Foley was killed.", "Foley was killed.", 0, 17) is None
+
+
+def test_background_report_does_not_state_the_qualifier(judge: Judge) -> None:
+    claim = "The terminal's original quay was built in 1931 by the engineer Tomas Wrenfield."
+    stance, p, reason = _stance(judge, claim, "The harbour authority approved the expansion of the Kessel terminal, "
+                                              "whose quay was built by Tomas Wrenfield.")
+    assert stance != "agree", (p, reason)
