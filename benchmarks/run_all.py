@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DOC = HERE.parent / "docs" / "performance.md"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-BENCHMARKS = ["coldstart", "ingest", "import_volume", "index_scale", "check", "attribution"]
+BENCHMARKS = ["coldstart", "ingest", "import_volume", "index_scale", "check", "attribution", "long_article"]
 # The full run measures the goals' sizes (docs/performance.md, "Second round"); --quick overrides them.
 FULL_ARGS = {
     "import_volume": ["--docs", "100000", "--sentences", "1", "--embed-sample", "20000"],

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from corroborate import dedup
 from corroborate.atoms import Atom, split_atoms
-from corroborate.claims import Attribution, ClaimSentence, split_claims
+from corroborate.claims import Attribution, ClaimSentence, iter_claims
 from corroborate.embed import Embedder, load_embedder
 from corroborate.errors import ConfigError, IndexStateError, StoreError
 from corroborate.index import VectorIndex, load_index, sync_index
@@ -208,7 +208,9 @@ def validate_claim(text: str) -> str:
 # -- the checker -----------------------------------------------------------------------------
 
 Progress = Callable[[int, int], None]
-PROGRESS_BATCH = 16  # claims judged per step when progress is reported (a batch still fills the judge's batches)
+# claims judged per step of an article, and of a batch when progress is reported (a step still fills
+# the judge's batches)
+PROGRESS_BATCH = 16
 
 
 def open_index(
@@ -403,15 +405,46 @@ class Checker:
         )
 
     def check_article(self, article: Article, progress: Progress | None = None) -> ArticleReport:
-        """Every claim of ``article`` judged; ``progress(done, total)`` hears after each batch of claims."""
-        sentences = split_claims(article.text, article.title)
-        claims = [s for s in sentences if s.is_claim]
+        """Every claim of ``article`` judged; ``progress(done, total)`` hears after each batch of claims.
+
+        Claims are judged PROGRESS_BATCH at a time while the text is still being split, so a long
+        article (a 5 MB text has some 36,000 claims) holds no backlog of parses or atoms, and progress
+        starts with the first batch. Until the whole text is split, ``total`` is extrapolated from the
+        share of the text read so far; the last call has the exact count.
+        """
+        if not article.text or not article.text.strip():
+            raise ConfigError("article has no text")
         exclusions = self.exclusions_for(article)
-        verdicts = self._judge_batches(
-            [s.claim_text for s in claims], exclusions, [split_atoms(s) for s in claims], progress
-        )
-        by_index = {s.index: v for s, v in zip(claims, verdicts, strict=True)}
-        results = [SentenceResult(s, by_index.get(s.index)) for s in sentences]
+        sentences: list[ClaimSentence] = []
+        verdicts: dict[int, Verdict] = {}
+        waiting: list[ClaimSentence] = []
+        found = 0
+        told = (-1, -1)
+
+        def tell(done: int, total: int) -> None:
+            nonlocal told
+            if progress is not None and (done, total) != told:
+                told = (done, total)
+                progress(done, total)
+
+        def judge_waiting(read_to: int) -> None:
+            judged = self.judge([s.claim_text for s in waiting], exclusions, [split_atoms(s) for s in waiting])
+            verdicts.update((s.index, v) for s, v in zip(waiting, judged, strict=True))
+            waiting.clear()
+            tell(len(verdicts), max(found, round(found * len(article.text) / max(read_to, 1))))
+
+        tell(0, 0)
+        for sentence in iter_claims(article.text, article.title):
+            sentences.append(sentence)
+            if sentence.is_claim:
+                found += 1
+                waiting.append(sentence)
+                if len(waiting) == PROGRESS_BATCH:
+                    judge_waiting(sentence.end)
+        if waiting:
+            judge_waiting(len(article.text))
+        tell(found, found)
+        results = [SentenceResult(s, verdicts.get(s.index)) for s in sentences]
         return ArticleReport(article, results, self.corpus_info(), list(exclusions.copies.values()))
 
 

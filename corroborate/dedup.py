@@ -51,6 +51,7 @@ _SHINGLE = 5
 # (datasketch >= 2.0) stores uint64 natively and avoids the legacy scheme's large-set bias.
 _SEED = 1
 _SCHEME = "affine64"
+MINHASH_SLICE = 4096  # shingles hashed per update_batch call
 
 
 def _is_tracking(name: str) -> bool:
@@ -224,9 +225,11 @@ def minhash_signature(text: str, num_perm: int = 128) -> bytes:
     if num_perm <= 0:
         raise ConfigError(f"minhash permutations must be > 0, got {num_perm}")
     mh = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME, permutations=_permutations(num_perm))
-    shingles = _shingles(text)
-    if shingles:
-        mh.update_batch(list(shingles))
+    shingles = list(_shingles(text))
+    # update_batch holds a uint64 array of shingles x permutations (1.1 GB for a 4.8 MB article at 128):
+    # in slices it stays a few MB, and the minimum over the slices is the same signature
+    for i in range(0, len(shingles), MINHASH_SLICE):
+        mh.update_batch(shingles[i : i + MINHASH_SLICE])
     return np.asarray(mh.hashvalues, dtype="<u8").tobytes()
 
 

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 import corroborate.claims as claims_module
 from corroborate.claims import (
     MAX_BLOCK_CHARS,
+    PIPE_BATCH_CHARS,
     ClaimSentence,
+    iter_claims,
     load_nlp,
     split_claims,
     split_sentences,
@@ -270,6 +272,53 @@ def test_long_paragraph_is_cut_at_sentence_ends(monkeypatch: pytest.MonkeyPatch)
     assert len(claims) == 120
     assert all(c.text == "The council approved the budget on Monday." for c in claims)
     assert all(paragraph[c.start : c.end] == c.text for c in claims)
+
+
+def test_a_long_article_is_parsed_in_batches_bounded_in_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    # spaCy's memory grows with the characters parsed together: 32 long paragraphs (fewer than
+    # PIPE_BATCH_SIZE) must reach it in batches bounded in characters, and come out one by one too
+    nlp = load_nlp()
+    batches: list[int] = []
+    real_pipe = nlp.pipe
+
+    def pipe(texts: list[str], **kwargs: object) -> object:
+        batches.append(sum(len(t) for t in texts))
+        return real_pipe(texts, **kwargs)
+
+    monkeypatch.setattr(nlp, "pipe", pipe)
+    text = "\n\n".join(
+        " ".join(
+            f"The council of district {i}-{j} approved a budget of {i + j + 3} million crowns on Monday, "
+            f"and its members said the money would pay for {j + 2} new schools across the northern valleys."
+            for j in range(8)
+        )
+        for i in range(32)
+    )
+    claims = split_claims(text)
+    assert len(claims) == 256 and [c.index for c in claims] == list(range(256))
+    assert all(text[c.start : c.end] == c.text for c in claims) and all(c.is_claim for c in claims)
+    assert len(text) > 2 * PIPE_BATCH_CHARS and len(batches) >= 3 and max(batches) <= PIPE_BATCH_CHARS
+    batches.clear()
+    assert next(iter_claims(text)) == claims[0] and len(batches) == 1, "iter_claims parses as it goes"
+
+
+def test_one_huge_paragraph_is_parsed_a_short_block_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a text without a line break (1 MB of one held 3.4 GB while spaCy parsed it: issue 12, item 5)
+    # reaches spaCy in short blocks, cut after sentences
+    nlp = load_nlp()
+    longest: list[int] = []
+    real_pipe = nlp.pipe
+
+    def pipe(texts: list[str], **kwargs: object) -> object:
+        longest.append(max(len(t) for t in texts))
+        return real_pipe(texts, **kwargs)
+
+    monkeypatch.setattr(nlp, "pipe", pipe)
+    sentences = (f"The ferry to island {i} left the harbour at noon with {i + 40} passengers." for i in range(300))
+    paragraph = " ".join(sentences)
+    claims = split_claims(paragraph)
+    assert len(claims) == 300 and all(paragraph[c.start : c.end] == c.text for c in claims)
+    assert len(paragraph) > 2 * MAX_BLOCK_CHARS and max(longest) <= MAX_BLOCK_CHARS
 
 
 def test_spacy_is_imported_lazily() -> None:

@@ -308,6 +308,23 @@ def test_progress_is_told_after_each_batch(in_process: Checker, monkeypatch: pyt
     assert [r.verdict.status for r in results] == [r.verdict.status for r in in_process.check_claims(claims)]
 
 
+def test_an_article_is_judged_a_batch_at_a_time_while_it_is_split(in_process: Checker,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # so that a 5 MB article shows progress from its first claims on and holds no backlog (issue 12, item 5):
+    # the total is extrapolated from the text read until all of it is split, then exact
+    article = Article("\n\n".join(text for _, text in ARTICLES.values()), "Rain and a bridge", source="a.txt")
+    whole = in_process.check_article(article)
+    monkeypatch.setattr("corroborate.check.PROGRESS_BATCH", 2)
+    told: list[tuple[int, int]] = []
+    batched = in_process.check_article(article, progress=lambda done, total: told.append((done, total)))
+    n = whole.to_dict()["article"]["claims"]
+    assert n >= 5 and told[0] == (0, 0) and told[-1] == (n, n)
+    dones = [done for done, _ in told]
+    assert dones == sorted(dones) and set(dones) == {0, *range(2, n, 2), n}
+    assert all(total >= done for done, total in told)
+    assert _json(batched.to_dict()) == _json(whole.to_dict())
+
+
 def test_cli_checks_in_its_own_process_without_a_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     from corroborate import cli
