@@ -184,18 +184,24 @@ def test_a_killed_corroborate_ingest_is_picked_up_by_the_next(feed: FeedServer, 
             p.kill()
 
 
+def _together(clis: list[Cli]) -> list[tuple[int, str, str]]:
+    """Wait for every one (all are stopped whatever happens) and assert that each exited cleanly."""
+    try:
+        results = [c.wait() for c in clis]
+    finally:
+        for c in clis:
+            c.stop()
+    for code, out, err in results:
+        _clean(code, out, err)
+    return results
+
+
 @pytest.mark.slow
 def test_two_corroborate_ingests_at_once(feed: FeedServer, tmp_path: Path) -> None:
     """Started together on a fresh data folder: the second waits for the writer lock, then finds it all stored."""
     home, outlets = tmp_path / "home", _outlets(tmp_path, feed)
     both = [Cli(tmp_path, home, name, "ingest", "--outlets", str(outlets)) for name in ("first", "second")]
-    try:
-        results = [c.wait() for c in both]
-    finally:
-        for c in both:
-            c.stop()
-    for code, out, err in results:
-        _clean(code, out, err)
+    results = _together(both)
     rows = [_table_row(out, "Writer Weekly") for _, out, _ in results]
     assert sorted(r["new"] for r in rows) == [0, PAGES], rows  # each page new in exactly one of them
     assert all(r["failed"] == 0 for r in rows), rows
@@ -218,13 +224,7 @@ def test_two_corroborate_imports_at_once(tmp_path: Path) -> None:
     (tmp_path / "a.jsonl").write_text(_records(0, 30), encoding="utf-8")
     (tmp_path / "b.jsonl").write_text(_records(15, 45), encoding="utf-8")
     both = [Cli(tmp_path, home, name, "import", str(tmp_path / f"{name}.jsonl")) for name in ("a", "b")]
-    try:
-        results = [c.wait() for c in both]
-    finally:
-        for c in both:
-            c.stop()
-    for code, out, err in results:
-        _clean(code, out, err)
+    results = _together(both)
     new = [int(m.group(1)) for _, out, _ in results if (m := re.search(r"(\d+) new", out))]
     assert sorted(new) == [15, 30], [out for _, out, _ in results]  # the later one finds 15 already stored
     assert _runs(home) == [("import", "completed"), ("import", "completed")]
