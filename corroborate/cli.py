@@ -480,6 +480,12 @@ _CACHE = click.option("--cache-dir", type=click.Path(path_type=Path),
                       help="Keep FNC-1 judgements here (per split and judge): eval fnc1 and calibrate judge once.")
 
 
+def _current_settings() -> Settings:
+    """The settings of this invocation (the judge's folder, sentences and precision follow them)."""
+    c = click.get_current_context().find_object(Context)
+    return c.settings() if c else load_settings()
+
+
 def _judge_eval(
     source: str, data: Path, split: str, limit: int | None, word_rules: bool = False, cache_dir: Path | None = None
 ) -> None:
@@ -488,7 +494,7 @@ def _judge_eval(
     from corroborate.judge_data import check_data
 
     check_data(source, data)  # a wrong folder fails in one line, before the models load
-    judge = Judge.load()
+    judge = Judge.for_settings(_current_settings())
     with progress(f"eval {source}") as tick:
         if source == "fnc1":
             result = eval_fnc1(judge, data, split, limit, progress=tick, word_rules=word_rules, cache_dir=cache_dir)
@@ -546,7 +552,7 @@ def eval_denials(path: Path, word_rules: bool) -> None:
     from corroborate.judge import Judge
 
     read_denials(path)  # a missing or malformed file fails in one line, before the models load
-    judge = Judge.load()
+    judge = Judge.for_settings(_current_settings())
     with progress("eval denials") as tick:
         click.echo(run(judge, path, progress=tick, word_rules=word_rules).to_markdown())
 

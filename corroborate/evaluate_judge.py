@@ -169,7 +169,8 @@ def fnc1_judged(
 ) -> tuple[list[int], list[PairJudgement]]:
     """Indices (into FNC-1 train) of one story split and what the check path says of each pair.
 
-    With ``cache_dir`` the judgements are kept on disk per split, limit and judge weights, so
+    With ``cache_dir`` the judgements are kept on disk per split, limit, judge weights, precision and
+    judging code, so
     ``eval fnc1`` and ``calibrate`` judge each pair once."""
     import hashlib
     import json
@@ -182,10 +183,15 @@ def fnc1_judged(
         keep = keep[:limit]
     cache: Path | None = None
     if cache_dir is not None:
+        import corroborate
         from corroborate.judge_model import WEIGHTS
 
-        weights = judge.model.folder / WEIGHTS
-        digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+        # the key changes with the weights, the arithmetic and the code of the path (atoms, rules)
+        h = hashlib.sha256((judge.model.folder / WEIGHTS).read_bytes())
+        h.update(judge.model.precision.encode())
+        for module in ("judge.py", "atoms.py", "claims.py"):
+            h.update((Path(corroborate.__file__).parent / module).read_bytes())
+        digest = h.hexdigest()[:16]
         cache = cache_dir / f"fnc1-{split}-{limit or 'all'}-{judge.sentences}-{digest}.json"
         if cache.is_file():
             rows = json.loads(cache.read_text(encoding="utf-8"))

@@ -9,7 +9,10 @@
    P(entails), P(contradicts), P(neutral); the most decisive sentence is the quote;
 3. relatedness r grows with the quote's cosine to the atom (``RELATED_LOW`` → ``RELATED_HIGH``), and
    the four stance probabilities are agree = r·P(entails), disagree = r·P(contradicts),
-   discuss = r·P(neutral), unrelated = 1 − r; the stance is the largest;
+   discuss = r·P(neutral)·t, unrelated = 1 − r + r·P(neutral)·(1 − t), where t is the chance that the
+   text is about the atom at all (:func:`topic_relatedness`: the quote's cosine and the share of the
+   atom's words in the sentences read, fitted on FNC-1 train stories by scripts/fit_relatedness.py);
+   the stance is the largest;
 4. attribution rules: for "S said P" a sentence that states P without naming S only discusses it
    (``reason="states it without its source"``); an atom resting on anonymous sources is agreed with
    only by a report that carries the same attributed statement (anonymous sourcing of its own);
@@ -39,11 +42,16 @@ from corroborate.claims import NO_ATTRIBUTION, Attribution
 from corroborate.embed import Embedder
 from corroborate.errors import ConfigError
 from corroborate.judge_model import JudgeModel, Progress
+from corroborate.passages import STOPWORDS
 from corroborate.settings import Settings
 
 SENTENCES_PER_EVIDENCE = 2
 RELATED_LOW = 0.2  # cosine at which relatedness starts
 RELATED_HIGH = 0.45  # cosine from which a sentence is fully related
+# Is the text about the atom at all (FNC-1's related vs unrelated)? A logistic of the quote's cosine and
+# the share of the atom's words in the sentences read (:func:`coverage`), fitted on FNC-1 train stories
+# and its cut chosen on dev stories by scripts/fit_relatedness.py: (intercept, cosine, coverage).
+TOPIC_WEIGHTS = (-8.74, 15.18, 6.24)
 MAX_SENTENCE_CHARS = 600
 STANCES = ("agree", "disagree", "discuss", "unrelated")
 
@@ -127,6 +135,31 @@ def relatedness(cosine: float) -> float:
     return float(np.clip((cosine - RELATED_LOW) / (RELATED_HIGH - RELATED_LOW), 0.0, 1.0))
 
 
+_WORD = re.compile(r"\w+")
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:5] for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
+
+
+def coverage(atom: str, evidence: str, spans: Sequence[tuple[int, int]]) -> float:
+    """Share of the atom's words (5-letter stems, common words left out) found in the sentences
+    read, each with the 300 characters before it."""
+    wanted = [w[:5] for w in _WORD.findall(atom.lower()) if len(w) > 2 and w not in STOPWORDS]
+    if not wanted:
+        return 1.0
+    window: set[str] = set()
+    for a, b in spans:
+        window |= _stems(evidence[max(0, a - 300) : b])
+    return sum(w in window for w in wanted) / len(wanted)
+
+
+def topic_relatedness(cosine: float, covered: float) -> float:
+    """P(the text is about the atom) from the quote's cosine and :func:`coverage` (``TOPIC_WEIGHTS``)."""
+    b0, b1, b2 = TOPIC_WEIGHTS
+    return float(1.0 / (1.0 + np.exp(-(b0 + b1 * cosine + b2 * covered))))
+
+
 def source_keys(attribution: Attribution) -> list[str]:
     """Words that name a source in other reports ("President Zelenskyy's office" → ["Zelenskyy"])."""
     if not attribution.source:
@@ -146,16 +179,17 @@ class Judge:
 
     @classmethod
     def load(
-        cls, embedder: Embedder | None = None, folder: Path | None = None, sentences: int = SENTENCES_PER_EVIDENCE
+        cls, embedder: Embedder | None = None, folder: Path | None = None, sentences: int = SENTENCES_PER_EVIDENCE,
+        precision: str = "auto",
     ) -> Judge:
         """The bundled judge (or a retrained one in ``folder``) with the MiniLM bi-encoder."""
         from corroborate.embed import load_embedder
 
-        return cls(JudgeModel.load(folder), embedder or load_embedder(), sentences)
+        return cls(JudgeModel.load(folder, precision), embedder or load_embedder(), sentences)
 
     @classmethod
     def for_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Judge:
-        return cls.load(embedder, settings.judge_model, settings.judge_sentences)
+        return cls.load(embedder, settings.judge_model, settings.judge_sentences, settings.judge_precision)
 
     def judge_atoms(
         self,
@@ -239,7 +273,9 @@ def _decide(
     a, b, cos = keep[best]
     pe, pc, pn = (float(x) for x in rows[best])
     r = relatedness(cos)
-    p = {"agree": r * pe, "disagree": r * pc, "discuss": r * pn, "unrelated": 1.0 - r}
+    # what the judge calls neither stated nor denied is discussed only by a text about the atom
+    t = topic_relatedness(cos, coverage(atom.text, evidence, [(x, y) for x, y, _ in keep]))
+    p = {"agree": r * pe, "disagree": r * pc, "discuss": r * pn * t, "unrelated": 1.0 - r + r * pn * (1.0 - t)}
     stance = max(STANCES, key=lambda s: p[s])
     reason = "judge"
     quote = evidence[a:b]

@@ -15,6 +15,15 @@ from typing import Any
 
 from corroborate.records import Span
 
+# common words that say nothing of what a text is about (keyword search, word overlap)
+STOPWORDS = frozenset({
+    "the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "is",
+    "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "has", "have",
+    "had", "will", "would", "can", "could", "should", "may", "might", "not", "no", "but", "if", "then", "than",
+    "so", "such", "into", "over", "after", "before", "about", "he", "she", "they", "we", "you", "i", "his",
+    "her", "their", "our", "your", "them", "him", "us", "said", "says",
+})
+
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _lock = threading.Lock()
 # spaCy refuses a text longer than nlp.max_length (E088): a longer paragraph (a whole book without

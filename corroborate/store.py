@@ -33,6 +33,7 @@ import numpy.typing as npt
 
 from corroborate.errors import StoreError
 from corroborate.lock import make_folder
+from corroborate.passages import STOPWORDS
 from corroborate.records import NewDocument, Passage, Span
 
 MIGRATIONS: list[str] = [
@@ -882,7 +883,7 @@ def fts_query(text: str) -> str:
     global _FTS_WORD
     if _FTS_WORD is None:
         _FTS_WORD = re.compile(r"\w+", re.UNICODE)
-    words = [w for w in _FTS_WORD.findall(text.lower()) if len(w) > 1 and w not in _STOPWORDS]
+    words = [w for w in _FTS_WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS]
     seen: list[str] = []
     for w in words:
         if w not in seen:
@@ -890,77 +891,6 @@ def fts_query(text: str) -> str:
     return " OR ".join(f'"{w}"' for w in seen[:64])
 
 
-_STOPWORDS = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "by",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "has",
-        "have",
-        "had",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "may",
-        "might",
-        "not",
-        "no",
-        "but",
-        "if",
-        "then",
-        "than",
-        "so",
-        "such",
-        "into",
-        "over",
-        "after",
-        "before",
-        "about",
-        "he",
-        "she",
-        "they",
-        "we",
-        "you",
-        "i",
-        "his",
-        "her",
-        "their",
-        "our",
-        "your",
-        "them",
-        "him",
-        "us",
-        "said",
-        "says",
-    ]
-)
 
 
 def _decode(rows: list[sqlite3.Row]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:

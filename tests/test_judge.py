@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from corroborate.claims import Attribution
-from corroborate.errors import ConfigError
+from corroborate.errors import ConfigError, ModelError
 from corroborate.evaluate_judge import eval_denials, read_denials
 from corroborate.judge import Judge, _attribution_missing, judge_pairs, source_keys
 from corroborate.judge_model import WEIGHTS, bundled_dir
@@ -124,6 +124,31 @@ def test_news_denial_set_floors(judge: Judge) -> None:
     assert per["contradicts"][0] >= FLOOR_DENIAL_PRECISION, scores.to_markdown()
     assert per["entails"][0] >= FLOOR_AGREE_PRECISION, scores.to_markdown()
     assert scores.accuracy >= FLOOR_ACCURACY, scores.to_markdown()
+
+
+def test_precisions_agree_and_repeated_pairs_are_judged_once(judge: Judge) -> None:
+    """bfloat16 (what ``auto`` picks where the CPU has it natively) calls clear pairs as float32 does,
+    with probabilities close to float32's; a pair asked twice gets the same row as when asked once."""
+    from corroborate.judge_model import JudgeModel, resolve_precision
+
+    pairs = [
+        ("The council approved the bridge on Monday.", "The council approved the bridge."),
+        ("The council rejected the bridge on Monday.", "The council approved the bridge."),
+        ("The council will debate the bridge next week.", "The council approved the bridge."),
+        ("Reports that the singer died are a hoax; she is alive and well.", "The singer died."),
+    ]
+    f32 = JudgeModel.load(precision="float32")
+    bf16 = JudgeModel.load(precision="bfloat16")
+    assert (f32.precision, bf16.precision) == ("float32", "bfloat16")
+    assert resolve_precision("auto") in {"float32", "bfloat16"}
+    p32, p16 = f32.predict(pairs), bf16.predict(pairs)
+    assert [int(r.argmax()) for r in p32] == [0, 1, 2, 1], p32
+    assert [int(r.argmax()) for r in p16] == [0, 1, 2, 1], p16
+    assert float(abs(p32 - p16).max()) < 0.05
+    twice = f32.predict([pairs[1], pairs[0], pairs[1], pairs[3], pairs[0]])
+    assert abs(twice - p32[[1, 0, 1, 3, 0]]).max() < 1e-4
+    with pytest.raises(ModelError, match="precision"):
+        JudgeModel.load(precision="float16")
 
 
 def test_shipped_artefact_is_small_and_loads_offline(judge: Judge) -> None:

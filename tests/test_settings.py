@@ -44,6 +44,7 @@ def test_frozen(tmp_path: Path) -> None:
         ("timeout_s = 'fast'\n", "'timeout_s' must be float"),
         ("per_host_concurrency = 0\n", "'per_host_concurrency' must be between 1 and 64"),
         ("task_runner = 'kubernetes'\n", "task_runner"),
+        ("judge_precision = 'float16'\n", "'judge_precision' must be 'auto', 'float32' or 'bfloat16'"),
     ],
 )
 def test_bad_config_is_one_clear_line(tmp_path: Path, toml: str, message: str) -> None:
