@@ -77,6 +77,31 @@ def test_same_story_without_position_is_not_agreement(judge: Judge) -> None:
     assert stance == "unrelated" and p["unrelated"] >= 0.5
 
 
+def test_a_text_about_something_else_in_the_same_field_is_unrelated(judge: Judge) -> None:
+    """Topic relatedness (FNC-1's related vs unrelated): a report from the same field that shares few of
+    the atom's words is unrelated, while a report about the atom that takes no position is discussion."""
+    claim = "The port of Halvik will close its oldest container terminal in March."
+    stance, p, _ = _stance(judge, claim, "The airport of Dravo opened a second runway on Tuesday after two years "
+                                         "of work, the regional transport office said.")
+    assert stance == "unrelated" and p["unrelated"] >= 0.5, p
+    stance, p, _ = _stance(judge, claim, "Dock workers in Halvik met on Friday to talk about the future of the "
+                                         "port's oldest container terminal, whose lease runs until March.")
+    assert stance == "discuss", p
+
+
+def test_topic_relatedness_itself() -> None:
+    from corroborate.judge import coverage, topic_relatedness
+
+    text = "Dock workers met on Friday. The Halvik terminal may close in March, officials said."
+    spans = [(28, len(text))]
+    assert coverage("The Halvik terminal will close in March.", text, spans) == 1.0
+    assert coverage("The Dravo airport opened a runway.", text, spans) == 0.0
+    assert coverage("It was.", text, spans) == 1.0  # no word to look for: the cosine decides
+    assert topic_relatedness(0.8, 1.0) > 0.95
+    assert topic_relatedness(0.3, 0.0) < 0.05
+    assert topic_relatedness(0.45, 0.2) < topic_relatedness(0.45, 0.8) < topic_relatedness(0.6, 0.8)
+
+
 def test_attributed_claim_needs_its_source(judge: Judge) -> None:
     claim = "Orvik Radio reported that the minister of ports resigned on Friday."
     stance, p, _ = _stance(judge, claim, "The minister of ports resigned on Friday.")
