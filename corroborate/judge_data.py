@@ -14,6 +14,8 @@ sides. ``test`` parts are frozen: no recipe or threshold choice looks at them (d
   (:func:`corroborate.evaluate.topic_groups`).
 - ``news``: invented news facts stated, denied, changed and merely discussed, from templates
   (:mod:`corroborate.judge_news`); split by fact.
+- ``debunks``: the same kind of facts with a denial as the claim ("Reports of X's death are false"):
+  other denials entail it, statements of the fact contradict it; split by fact.
 - ``fnc1-denials``: news denials made from FNC-1 *train-split* headlines by templates ("Reports
   that … are false", "… denied that …"), with as many agreeing and merely related framings.
 """
@@ -34,7 +36,7 @@ from pathlib import Path
 from corroborate.errors import ConfigError
 
 LABELS = ("entails", "contradicts", "neutral")
-SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "synthetic", "news")
+SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "synthetic", "news", "debunks")
 SPLITS = ("train", "dev", "test")
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“'])")
 
@@ -371,9 +373,17 @@ def news(data_dir: Path, split: str) -> list[Pair]:
     return made({"train": 6000}.get(split, 400), split)
 
 
+def debunks(data_dir: Path, split: str) -> list[Pair]:
+    """Invented facts whose claim is itself a denial (:func:`corroborate.judge_news.debunks`); needs no data."""
+    from corroborate.judge_news import debunks as made
+
+    del data_dir
+    return made({"train": 3000}.get(split, 300), split)
+
+
 LOADERS = {
     "snli": snli, "cannot": cannot, "perspectrum": perspectrum, "fnc1": fnc1, "fnc1-denials": fnc1_denials,
-    "synthetic": synthetic, "news": news,
+    "synthetic": synthetic, "news": news, "debunks": debunks,
 }
 
 

@@ -135,7 +135,10 @@ def _ucfirst(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-Made = tuple[str, list[str], list[str], list[str]]  # claim, agreeing, contradicting, merely related
+# claim, agreeing, contradicting, merely related; then the fact's debunks: claims that deny it (each
+# entailed by the contradicting sentences, contradicted by the agreeing ones) and the merely related
+# sentences that stay neutral to a denial (not "is considering": that says it has not happened yet)
+Made = tuple[str, list[str], list[str], list[str], tuple[list[str], list[str]]]
 
 
 def _death(rng: random.Random) -> Made:
@@ -170,7 +173,9 @@ def _death(rng: random.Random) -> Made:
         f"{name} won an award for {his} lifetime achievement in {place} on {day}.",
         f"Unconfirmed reports said {name} had died, but there was no word from {his} family.",
     ]
-    return claim, agree, contra, related
+    debunks = [f"Reports of {name}'s death are false.", f"{name} is alive, despite reports of {his} death.",
+               f"{_ucfirst(role)} {name} has not died."]
+    return claim, agree, contra, related, (debunks, [t for t in related if "award" not in t])
 
 
 def _action(rng: random.Random) -> Made:
@@ -224,7 +229,8 @@ def _action(rng: random.Random) -> Made:
         f"{who_c} {v()[0]} {other} on {day}, {spokes}.",  # the same deed, another thing
         f"{who_c} {n()[0]} {other} on {day}.",
     ]
-    return claim, agree, contra, related
+    debunks = [f"{who_c} did not {do} {thing}.", f"Reports that {who} {said} {thing} are false."]
+    return claim, agree, contra, related, (debunks, [related[i] for i in (2, 4, 6, 7)])
 
 
 def _arrest(rng: random.Random) -> Made:
@@ -250,7 +256,9 @@ def _arrest(rng: random.Random) -> Made:
         f"{name} was questioned as a witness in a {offence} case on {day}.",
         f"Rumours that {name} could face {offence} charges have circulated for weeks.",
     ]
-    return claim, agree, contra, related
+    debunks = [f"{name} was not arrested.", f"Reports that {name} was arrested for {offence} are false.",
+               f"Police say they did not arrest {name}."]
+    return claim, agree, contra, related, (debunks, [related[i] for i in (0, 1, 3)])
 
 
 def _future(rng: random.Random) -> Made:
@@ -280,7 +288,9 @@ def _future(rng: random.Random) -> Made:
         f"A decision on whether to {plan} is expected in {month}.",
         f"Reports that {who} will {plan} could not be confirmed.",
     ]
-    return claim, agree, contra, related
+    debunks = [f"{who_c} will not {plan}.", f"{who_c} has dropped plans to {plan}.",
+               f"Reports that {who} will {plan} are wrong."]
+    return claim, agree, contra, related, (debunks, [related[i] for i in (2, 4)])
 
 
 def _count(rng: random.Random) -> Made:
@@ -307,7 +317,7 @@ def _count(rng: random.Random) -> Made:
         f"{_fmt(n)} {noun} {vp} in {rng.choice([p for p in _PLACES if p != place])} last year.",
         f"The mayor of {place} visited the area on {day}.",
     ]
-    return claim, agree, contra, related
+    return claim, agree, contra, related, ([], [])
 
 
 def _date(rng: random.Random) -> Made:
@@ -340,7 +350,7 @@ def _date(rng: random.Random) -> Made:
         f"Officials are still discussing when {event} in {place} should take place.",
     ]
     del other
-    return claim, agree, contra, related
+    return claim, agree, contra, related, ([], [])
 
 
 def _quote(rng: random.Random) -> Made:
@@ -365,7 +375,7 @@ def _quote(rng: random.Random) -> Made:
         f"Reporters asked {name} whether {what}; {rng.choice(('she', 'he'))} declined to comment.",
         f"Colleagues of {name} speculated that {what}.",
     ]
-    return claim, agree, contra, related
+    return claim, agree, contra, related, ([], [])
 
 
 def _first_person(what: str) -> str:
@@ -375,6 +385,7 @@ def _first_person(what: str) -> str:
 
 MAKERS: tuple[Callable[[random.Random], Made], ...] = (_death, _action, _arrest, _future, _count, _date, _quote)
 WEIGHTS = (2, 3, 2, 2, 2, 2, 1)
+DEBUNKED = (_death, _action, _arrest, _future)  # the makers whose facts have debunks
 
 
 _DETAIL = re.compile(r"\b(?:" + "|".join(_DAYS + _MONTHS) + r"|\d[\d,]*)\b")
@@ -394,11 +405,35 @@ def news(n_facts: int, split: str, seed: int = 13, per_class: int = 2) -> list[P
             continue
         made += 1
         maker = rng.choices(MAKERS, weights=WEIGHTS)[0]
-        claim, agree, contra, related = maker(rng)
+        claim, agree, contra, related, _ = maker(rng)
         # an agreeing sentence carries every day, month and number the claim names
         details = set(_DETAIL.findall(claim))
         agree = [t for t in agree if details <= set(_DETAIL.findall(t))]
         for texts, label in ((agree, "entails"), (contra, "contradicts"), (related, "neutral")):
             for t in rng.sample(texts, min(per_class, len(texts))):
                 out.append(Pair(t, claim, label, "news", group))
+    return out
+
+
+def debunks(n_facts: int, split: str, seed: int = 13, per_class: int = 2) -> list[Pair]:
+    """Pairs whose *claim* is a denial ("Reports of X's death are false", "X will not …"), from
+    ``n_facts`` invented facts whose group falls in ``split``: the fact's denials state it (entails),
+    its statements contradict it, and sentences neutral to a denial only discuss it. A fact-check
+    that debunks a claim is corroborated by other debunks, not contradicted by them."""
+    rng = random.Random(f"debunks:{seed}:{split}")
+    out: list[Pair] = []
+    made = 0
+    i = 0
+    while made < n_facts:
+        i += 1
+        group = f"debunks:{seed}:{split}:{i}"
+        if split_of(group) != split:
+            continue
+        made += 1
+        maker = rng.choice(DEBUNKED)
+        _, stated, denied, _, (claims, neutral) = maker(rng)
+        claim = rng.choice(claims)
+        for texts, label in ((denied, "entails"), (stated, "contradicts"), (neutral, "neutral")):
+            for t in rng.sample(texts, min(per_class, len(texts))):
+                out.append(Pair(t, claim, label, "debunks", group))
     return out

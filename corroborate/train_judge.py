@@ -38,7 +38,13 @@ SECOND_MIX = {"snli": 32_000, "cannot": 12_000, "perspectrum": 2_000, "fnc1-deni
 # "discuss" without them), and invented news facts stated, denied, changed and discussed
 THIRD_MIX = {"snli": 32_000, "cannot": 6_000, "perspectrum": 1_000, "fnc1": 8_000, "fnc1-denials": 2_000,
              "news": 14_000}
-MIXES = {"first": DEFAULT_MIX, "second": SECOND_MIX, "third": THIRD_MIX}
+# the fourth pass (--init from the third pass's checkpoint, --seed 15 draws a new SNLI sample, mostly a second
+# look at pairs the first and third passes drew): more SNLI; claims that are themselves denials
+# (`debunks`: a fact-check is corroborated by other debunks, not contradicted by them); and enough of
+# every other source that what the third pass learnt (news denials, FNC-1's discuss, minimal edits) is kept
+FOURTH_MIX = {"snli": 40_000, "cannot": 4_000, "perspectrum": 1_000, "fnc1": 6_000, "fnc1-denials": 1_000,
+              "news": 10_000, "synthetic": 3_000, "debunks": 5_000}
+MIXES = {"first": DEFAULT_MIX, "second": SECOND_MIX, "third": THIRD_MIX, "fourth": FOURTH_MIX}
 # pairs of a source's shuffled train part to pass over first (those an earlier pass with the same seed drew)
 SKIP = {"third": {"snli": DEFAULT_MIX["snli"]}}
 
@@ -108,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev-limit", type=int, default=2000, help="dev pairs per source at the end")
     ap.add_argument("--mix", choices=sorted(MIXES), default="first", help="which training mix (see MIXES)")
     ap.add_argument("--init", type=Path, help="start from this checkpoint's weights (a second pass)")
+    ap.add_argument("--bf16", action="store_true",
+                    help="bfloat16 autocast (about 1.5x faster where the CPU has native bfloat16; weights stay fp32)")
     args = ap.parse_args(argv)
 
     import torch
@@ -158,8 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         enc = tokenizer([p.premise for p in b], [p.hypothesis for p in b], padding=True, truncation=True,
                         max_length=MAX_LENGTH, return_tensors="pt")
         labels = torch.tensor([LABELS.index(p.label) for p in b])
-        loss = model(**enc, labels=labels).loss
-        loss.backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            loss = model(**enc, labels=labels).loss
+        loss.float().backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
@@ -187,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         "labels": list(LABELS), "mix": mix, "steps": len(plan), "batch_size": args.batch_size, "lr": args.lr,
         "epochs": args.epochs, "seed": args.seed, "max_length": MAX_LENGTH, "dev": dev,
         "train_pairs": len(pairs), "train_seconds_last_leg": round(train_seconds),
-        "mix_name": args.mix, "init": str(args.init) if args.init else None,
+        "mix_name": args.mix, "init": str(args.init) if args.init else None, "bf16": args.bf16,
     }
     out = export(model, base, args.out or bundled_dir(), meta)
     (args.work / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")

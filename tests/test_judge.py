@@ -203,6 +203,15 @@ def test_invented_news_pairs_are_split_by_fact_and_never_the_denial_set() -> Non
     assert set(counts) == {"entails", "contradicts", "neutral"} and max(counts.values()) == min(counts.values())
     denial_texts = {t for _, _, c, s, _ in read_denials(DENIALS) for t in (c, s)}
     assert not denial_texts & {t for p in train + dev for t in (p.premise, p.hypothesis)}
+    # claims that are themselves denials: the fact's denials entail them, its statements contradict them
+    from corroborate.judge_news import debunks
+
+    d_train, d_dev = debunks(200, "train"), debunks(60, "dev")
+    assert d_train == debunks(200, "train")
+    assert {p.group for p in d_train}.isdisjoint({p.group for p in d_dev})
+    assert set(Counter(p.label for p in d_train)) == {"entails", "contradicts", "neutral"}
+    assert not denial_texts & {t for p in d_train + d_dev for t in (p.premise, p.hypothesis)}
+    assert all(re.search(r"\b(?:not|false|wrong|alive|dropped)\b", p.hypothesis) for p in d_train)
     # an agreeing sentence names every day, month and number its claim names
     for p in train:
         if p.label == "entails":
