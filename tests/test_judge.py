@@ -41,6 +41,9 @@ KNOWN_WEAKNESS = pytest.mark.xfail(
          "Reports that Kessler Bank and Ormund Trust had merged are false, both companies said."),
         ("The council approved the new bridge on Monday.",
          "The council rejected the new bridge on Monday by 19 votes to 12."),
+        # a claim that is itself a debunk is denied by a report of the thing it debunks
+        ("Claims that the Ostby dam has burst are false.",
+         "The Ostby dam burst on Tuesday night, flooding farms along the river, the regional office said."),
     ],
 )
 def test_denials_are_disagreement(judge: Judge, claim: str, evidence: str) -> None:
@@ -53,6 +56,9 @@ def test_denials_are_disagreement(judge: Judge, claim: str, evidence: str) -> No
     ("claim", "evidence"),
     [
         ("The council approved the new bridge.", "The council approved the new bridge on Monday after a long debate."),
+        # a debunk is corroborated by another debunk (the third pass read these as contradictions)
+        ("Claims that the Ostby dam has burst are false.",
+         "Engineers said the Ostby dam was intact and called reports of a breach untrue."),
         # denial words about something else must not flip an agreeing sentence
         pytest.param("The council approved the bridge.",
                      "The council approved the bridge, rejecting a rival tunnel plan.", marks=KNOWN_WEAKNESS),
@@ -183,12 +189,13 @@ def test_shipped_artefact_is_small_and_loads_offline(judge: Judge) -> None:
     assert judge.model.load_seconds < 60
 
 
-# measured with the shipped judge (docs/evaluation.md): denial recall 0.721, precision 0.701, agree
-# precision 0.706, accuracy 0.717 — short of the goals (recall >= 0.90 at precision >= 0.85)
+# measured with the shipped judge (docs/evaluation.md; float32 and bfloat16 alike): denial recall 0.721,
+# precision 0.765, agree precision 0.725, accuracy 0.726 — short of the goals (recall >= 0.90 at
+# precision >= 0.85)
 FLOOR_DENIAL_RECALL = 0.68
-FLOOR_DENIAL_PRECISION = 0.66
-FLOOR_AGREE_PRECISION = 0.66
-FLOOR_ACCURACY = 0.68
+FLOOR_DENIAL_PRECISION = 0.72
+FLOOR_AGREE_PRECISION = 0.68
+FLOOR_ACCURACY = 0.69
 
 
 def test_invented_news_pairs_are_split_by_fact_and_never_the_denial_set() -> None:
