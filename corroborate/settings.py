@@ -123,8 +123,8 @@ class Settings:
     )
     judge_sentences: int = _f(2, "Evidence sentences per document the judge reads for each atom (closest first).")
     judge_precision: str = _f(
-        "auto", "Arithmetic of the sentence judge: 'bfloat16' (1.7x faster where the CPU has native bfloat16, "
-        "calls 99.8 % the same), 'float32', or 'auto' (bfloat16 only where native)."
+        "auto", "Arithmetic of the sentence judge: 'bfloat16' (about 1.6x faster where the CPU has native bfloat16, "
+        "calls 99.9 % the same), 'float32', or 'auto' (bfloat16 only where native)."
     )
     stance_min_confidence: float = _f(0.45, "A stance below this probability does not count as a voice.")
     stance_high_confidence: float = _f(0.7, "When every voice is at least this confident, voices count unweighted.")
