@@ -2,14 +2,15 @@
 
     python scripts/judge_rule_ablation.py --data ../shared/data [--split dev] [--limit N]
 
-Runs ``judge_pairs`` over one story split four ways, judging each sentence pair once (the model's
+Runs ``judge_pairs`` over one story split eight ways, judging each sentence pair once (the model's
 calls are cached): as shipped (with the names rule, ``corroborate.judge._names_missing``); without
 it; with a candidate figures rule on top (a sentence that lacks a number the atom writes in digits,
 in it or in the 300 characters before, only discusses it), with the figures rule instead of the
 names rule; and with a "denial first" choice of quote (a sentence whose related P(contradicts) >=
-0.5 speaks for the text even beside one that restates the claim). This is the script that kept the
-names rule and left the figures rule and "denial first" out (docs/evaluation.md); test stories are
-never read here.
+0.5 speaks for the text even beside one that restates the claim); a denial that counts only when its
+sentence (and the 300 characters before) holds 30 % or 50 % of the atom's words; and topic
+relatedness off (t = 1). This is the script that kept the names rule and left the figures rule,
+"denial first" and the denial-coverage rule out (docs/evaluation.md); test stories are never read here.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     model.predict = cached  # type: ignore[method-assign]
     judge = J.Judge(model, load_embedder())
-    shipped_decide, shipped_names = J._decide, J._names_missing
+    shipped_decide, shipped_names, shipped_topic = J._decide, J._names_missing, J.topic_relatedness
 
     def denial_first(atom: Any, ev: str, keep: list[tuple[int, int, float]], rows: Any) -> Any:
         rel = [J.relatedness(c) for _, _, c in keep]
@@ -74,6 +76,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def off(atom: str, evidence: str, a: int, b: int) -> str | None:
         return None
+
+    def denial_covered(least: float) -> Callable[..., Any]:
+        """Candidate: a denial counts only when its sentence (and the 300 characters before) holds at
+        least ``least`` of the atom's words; else the text only discusses the atom."""
+        def decide(atom: Any, ev: str, keep: list[tuple[int, int, float]], rows: Any) -> Any:
+            j = shipped_decide(atom, ev, keep, rows)
+            if j.stance == "disagree" and J.coverage(atom.text, ev, [(j.quote_start, j.quote_end)]) < least:
+                was = j.probabilities
+                p = {**was, "disagree": 0.0, "discuss": was["discuss"] + was["disagree"]}
+                stance = max(J.STANCES, key=lambda s: p[s])
+                return replace(j, stance=stance, score=p[stance], probabilities=p, reason="denial of other words")
+            return j
+        return decide
 
     claims, bodies, _, labels, topics = _fnc1_rows(args.data)
     keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == args.split][: args.limit]
@@ -88,15 +103,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("names and figures rules", shipped_decide, both),
         ("figures rule only", shipped_decide, figures_missing),
         ("denial first, names rule", denial_first, shipped_names),
+        ("denial needs 30 % of the atom's words", denial_covered(0.3), shipped_names),
+        ("denial needs 50 % of the atom's words", denial_covered(0.5), shipped_names),
+        ("no topic relatedness (t = 1)", shipped_decide, shipped_names),
     ]
     print(f"FNC-1 {args.split} stories, {len(pairs):,} pairs, through the check path\n")
     print("| variant | weighted | F1 agree | F1 disagree | F1 discuss | F1 unrelated |\n|---|---|---|---|---|---|")
     for name, decide, rule in variants:
         J._decide, J._names_missing = decide, rule  # type: ignore[assignment]
+        J.topic_relatedness = (lambda c, v: 1.0) if name.startswith("no topic") else shipped_topic  # type: ignore[assignment]
         pred = [r.stance for r in J.judge_pairs(judge, pairs)]
         f = f1_score(gold, pred, labels=["agree", "disagree", "discuss", "unrelated"], average=None)
         print(f"| {name} | {fnc_score(gold, pred):.4f} | " + " | ".join(f"{x:.3f}" for x in f) + " |", flush=True)
-    J._decide, J._names_missing = shipped_decide, shipped_names
+    J._decide, J._names_missing, J.topic_relatedness = shipped_decide, shipped_names, shipped_topic
     return 0
 
 
