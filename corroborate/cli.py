@@ -530,6 +530,15 @@ def eval_perspectrum(data: Path, split: str, limit: int | None) -> None:
     _judge_eval("perspectrum", data, split, limit)
 
 
+@eval_.command("debunks")
+@click.option("--split", type=click.Choice(["train", "dev", "test"]), default="dev", show_default=True,
+              help="Which part of the generated facts (split by fact).")
+@_LIMIT
+def eval_debunks(split: str, limit: int | None) -> None:
+    """The judge on generated claims that are themselves denials ("Reports of X's death are false")."""
+    _judge_eval("debunks", Path("."), split, limit)
+
+
 @eval_.command("fnc1")
 @_DATA
 @_SPLIT

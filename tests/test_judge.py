@@ -249,3 +249,16 @@ def test_background_report_does_not_state_the_qualifier(judge: Judge) -> None:
     stance, p, reason = _stance(judge, claim, "The harbour authority approved the expansion of the Kessel terminal, "
                                               "whose quay was built by Tomas Wrenfield.")
     assert stance != "agree", (p, reason)
+
+
+def test_eval_debunks_reproduces_the_dev_figure() -> None:
+    """`corroborate eval debunks` (docs/evaluation.md: third pass 0.595, shipped 0.992 on 1,800 dev pairs)."""
+    from click.testing import CliRunner
+
+    from corroborate.cli import cli
+
+    result = CliRunner().invoke(cli, ["eval", "debunks", "--limit", "120"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    found = re.search(r"120 pairs, accuracy \*\*([\d.]+)\*\*", result.output)
+    assert found, result.output
+    assert float(found.group(1)) >= 0.9, result.output
