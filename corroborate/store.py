@@ -20,6 +20,7 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -230,6 +231,22 @@ class AbandonedRun:
     pid: str  # of the process that died
 
 
+def wal(conn: sqlite3.Connection, wait_s: float = 30.0) -> None:
+    """Put the database in WAL mode. While another process creates or converts the same file, SQLite
+    can answer this pragma "database is locked" at once, without waiting out busy_timeout (seen when
+    two ingests start together on a new data folder): retry for up to ``wait_s`` seconds."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            transient = "locked" in str(exc) or "busy" in str(exc)
+            if not transient or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Store:
     """One SQLite database. Safe to share between threads (a lock serialises writes)."""
 
@@ -242,7 +259,7 @@ class Store:
             make_folder(self.path.parent)
             try:
                 self._conn = self._connect(str(self.path))
-                self._conn.execute("PRAGMA journal_mode=WAL")
+                wal(self._conn)
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             except (sqlite3.Error, OSError) as exc:
                 if read_only is not None or not self.path.is_file() or not _not_writable(exc):

@@ -207,3 +207,30 @@ def test_unembedded_walks_by_id_and_embed_missing_fills_gaps(settings: Settings)
         assert [pid for pid, _ in store.unembedded(limit=100, after=missing[0])] == missing[1:]
         assert embed_missing(store, emb, settings) == len(missing)
         assert store.unembedded(limit=100) == []
+
+
+def test_wal_pragma_is_retried_while_another_opener_holds_the_new_file() -> None:
+    """SQLite may refuse ``journal_mode=WAL`` with "database is locked" at once while another process
+    sets up the same new file; the store retries instead of failing (and gives up on other errors)."""
+    import sqlite3
+
+    from corroborate.store import wal
+
+    class Flaky:
+        def __init__(self, failures: int, message: str = "database is locked") -> None:
+            self.failures, self.message, self.calls = failures, message, 0
+
+        def execute(self, sql: str) -> None:
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise sqlite3.OperationalError(self.message)
+
+    conn = Flaky(3)
+    wal(conn, wait_s=5.0)  # type: ignore[arg-type]
+    assert conn.calls == 4
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        wal(Flaky(10**6), wait_s=0.2)  # type: ignore[arg-type]
+    other = Flaky(1, "disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk"):
+        wal(other, wait_s=5.0)  # type: ignore[arg-type]
+    assert other.calls == 1
