@@ -138,19 +138,19 @@ def relatedness(cosine: float) -> float:
 _WORD = re.compile(r"\w+")
 
 
-def _stems(text: str) -> set[str]:
-    return {w[:5] for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS}
+def _stems(text: str) -> list[str]:
+    return [w[:5] for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in STOPWORDS]
 
 
 def coverage(atom: str, evidence: str, spans: Sequence[tuple[int, int]]) -> float:
     """Share of the atom's words (5-letter stems, common words left out) found in the sentences
     read, each with the 300 characters before it."""
-    wanted = [w[:5] for w in _WORD.findall(atom.lower()) if len(w) > 2 and w not in STOPWORDS]
+    wanted = _stems(atom)
     if not wanted:
         return 1.0
     window: set[str] = set()
     for a, b in spans:
-        window |= _stems(evidence[max(0, a - 300) : b])
+        window.update(_stems(evidence[max(0, a - 300) : b]))
     return sum(w in window for w in wanted) / len(wanted)
 
 

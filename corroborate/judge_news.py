@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from corroborate.judge_data import Pair, split_of
 
@@ -391,19 +391,24 @@ DEBUNKED = (_death, _action, _arrest, _future)  # the makers whose facts have de
 _DETAIL = re.compile(r"\b(?:" + "|".join(_DAYS + _MONTHS) + r"|\d[\d,]*)\b")
 
 
+def _groups(kind: str, n_facts: int, split: str, seed: int) -> Iterator[str]:
+    """The first ``n_facts`` fact groups ("kind:seed:split:i") whose stable split is ``split``."""
+    made = 0
+    i = 0
+    while made < n_facts:
+        i += 1
+        group = f"{kind}:{seed}:{split}:{i}"
+        if split_of(group) == split:
+            made += 1
+            yield group
+
+
 def news(n_facts: int, split: str, seed: int = 13, per_class: int = 2) -> list[Pair]:
     """Pairs from ``n_facts`` invented facts whose group falls in ``split``: for each fact up to
     ``per_class`` agreeing, contradicting and merely related evidence sentences."""
     rng = random.Random(f"{seed}:{split}")
     out: list[Pair] = []
-    made = 0
-    i = 0
-    while made < n_facts:
-        i += 1
-        group = f"news:{seed}:{split}:{i}"
-        if split_of(group) != split:
-            continue
-        made += 1
+    for group in _groups("news", n_facts, split, seed):
         maker = rng.choices(MAKERS, weights=WEIGHTS)[0]
         claim, agree, contra, related, _ = maker(rng)
         # an agreeing sentence carries every day, month and number the claim names
@@ -422,14 +427,7 @@ def debunks(n_facts: int, split: str, seed: int = 13, per_class: int = 2) -> lis
     that debunks a claim is corroborated by other debunks, not contradicted by them."""
     rng = random.Random(f"debunks:{seed}:{split}")
     out: list[Pair] = []
-    made = 0
-    i = 0
-    while made < n_facts:
-        i += 1
-        group = f"debunks:{seed}:{split}:{i}"
-        if split_of(group) != split:
-            continue
-        made += 1
+    for group in _groups("debunks", n_facts, split, seed):
         maker = rng.choice(DEBUNKED)
         _, stated, denied, _, (claims, neutral) = maker(rng)
         claim = rng.choice(claims)
