@@ -572,12 +572,14 @@ def eval_denials(path: Path, word_rules: bool) -> None:
 @click.option("--limit", type=click.IntRange(1), help="Use only the first N pairs (quick runs).")
 @click.option("--group-by", "grouping", type=click.Choice(["body", "topic"]), default="body", show_default=True,
               help="Keep each body (or each whole story: its bodies and related headlines) on one side of a split.")
-def eval_fnc1_gbm(data: Path, folds: int, limit: int | None, grouping: str) -> None:
+@click.option("--split", type=click.Choice(["dev", "test"]),
+              help="No folds: train once on the other stories and score this frozen story split (as `eval fnc1`).")
+def eval_fnc1_gbm(data: Path, folds: int, limit: int | None, grouping: str, split: str | None) -> None:
     """The retired document-level stance model (gradient boosting): cross-validated FNC-1 score (a baseline)."""
     from corroborate.evaluate import evaluate_fnc1
 
     with progress("eval") as tick:
-        result = evaluate_fnc1(data, folds=folds, progress=tick, limit=limit, grouping=grouping)
+        result = evaluate_fnc1(data, folds=folds, progress=tick, limit=limit, grouping=grouping, split=split)
     click.echo(result.to_markdown())
 
 

@@ -85,11 +85,18 @@ class EvalReport:
     n: int
     labels: list[str] = field(default_factory=lambda: list(LABELS))
     grouping: str = "body"
+    split: str | None = None  # a frozen story split of corroborate.judge_data instead of folds
 
     def to_markdown(self) -> str:
-        lines = [
+        head = (
+            f"Trained on the other stories, scored on the {self.n:,} pairs of FNC-1 train's frozen "
+            f"{self.split} stories (the judge's story split)."
+            if self.split else
             f"Grouped {self.folds}-fold cross-validation by "
-            f"{'Body ID' if self.grouping == 'body' else 'topic (story)'} over {self.n:,} FNC-1 train pairs.",
+            f"{'Body ID' if self.grouping == 'body' else 'topic (story)'} over {self.n:,} FNC-1 train pairs."
+        )
+        lines = [
+            head,
             "",
             "| metric | value |",
             "|---|---|",
@@ -113,7 +120,9 @@ class EvalReport:
         return "\n".join(lines) + "\n"
 
 
-def report(gold: Sequence[str], pred: Sequence[str], folds: int, grouping: str = "body") -> EvalReport:
+def report(
+    gold: Sequence[str], pred: Sequence[str], folds: int, grouping: str = "body", split: str | None = None
+) -> EvalReport:
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     labels = list(LABELS)
@@ -131,6 +140,7 @@ def report(gold: Sequence[str], pred: Sequence[str], folds: int, grouping: str =
         folds=folds,
         n=len(gold),
         grouping=grouping,
+        split=split,
     )
 
 
@@ -142,9 +152,14 @@ def cross_val_proba(
     embedder: Embedder | None = None,
     nli_head: Any | None = None,
     grouping: str = "body",
+    split: str | None = None,
 ) -> tuple[FncData, npt.NDArray[np.float64]]:
     """Out-of-fold stance probabilities (columns in LABELS order) of the shipped recipe, grouped by Body ID
-    (``grouping="body"``) or by story (``"topic"``, see :func:`topic_groups`)."""
+    (``grouping="body"``) or by story (``"topic"``, see :func:`topic_groups`).
+
+    With ``split`` ("dev" or "test") there are no folds: the recipe trains once on every story outside
+    that frozen split of :mod:`corroborate.judge_data` and predicts its rows (the other rows stay 0), so
+    the retired model is scored on the very stories the judge's figures come from."""
     from sklearn.model_selection import GroupKFold
 
     from corroborate.stance_features import TFIDF_COLUMNS, base_matrix, embedding_blocks, prepare, tfidf_columns
@@ -167,10 +182,19 @@ def cross_val_proba(
     y = np.asarray(data.labels)
     out = np.zeros((len(y), len(LABELS)), dtype=np.float64)
     groups = data.body_ids if grouping == "body" else topic_groups(data)
-    if len(set(groups)) < folds:
-        raise ConfigError(f"only {len(set(groups))} {grouping} groups, fewer than {folds} folds")
-    splitter = GroupKFold(n_splits=folds)
-    for k, (train_rows, test_rows) in enumerate(splitter.split(base, groups=groups)):
+    splits: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]
+    if split is not None:
+        from corroborate.judge_data import fnc1_split_of
+
+        inside = np.asarray([fnc1_split_of(t) == split for t in topic_groups(data)])
+        if not inside.any() or inside.all():
+            raise ConfigError(f"the {split} stories leave nothing to train on or to score")
+        splits = [(np.flatnonzero(~inside), np.flatnonzero(inside))]
+    else:
+        if len(set(groups)) < folds:
+            raise ConfigError(f"only {len(set(groups))} {grouping} groups, fewer than {folds} folds")
+        splits = list(GroupKFold(n_splits=folds).split(base, groups=groups))
+    for k, (train_rows, test_rows) in enumerate(splits):
         tfidf = fit_tfidf([*(data.claims[i] for i in train_rows), *(data.bodies[i] for i in train_rows)])
         x = base.copy()
         x[:, TFIDF_COLUMNS] = tfidf_columns(prep, tfidf)
@@ -178,7 +202,7 @@ def cross_val_proba(
         stage1, stage2 = fit_stages(x[train_rows], y[train_rows].tolist(), extra[train_rows])
         out[test_rows] = combine(stage1, stage2, x[test_rows], extra[test_rows])
         if progress is not None:
-            progress(k + 1, folds)
+            progress(k + 1, len(splits))
     return data, out
 
 
@@ -190,8 +214,16 @@ def evaluate_fnc1(
     embedder: Embedder | None = None,
     nli_head: Any | None = None,
     grouping: str = "body",
+    split: str | None = None,
 ) -> EvalReport:
-    """Grouped CV of the shipped recipe on FNC-1 train; ``progress(done, total)`` counts folds after embedding."""
-    data, proba = cross_val_proba(data_dir, folds, progress, limit, embedder, nli_head, grouping)
-    pred = [LABELS[int(np.argmax(p))] for p in proba]
-    return report(data.labels, pred, folds, grouping)
+    """Grouped CV of the shipped recipe on FNC-1 train (or, with ``split``, one fit scored on that frozen
+    story split); ``progress(done, total)`` counts folds after embedding."""
+    from corroborate.judge_data import fnc1_split_of
+
+    data, proba = cross_val_proba(data_dir, folds, progress, limit, embedder, nli_head, grouping, split)
+    rows = list(range(len(data.labels)))
+    if split is not None:
+        topics = topic_groups(data)
+        rows = [i for i in rows if fnc1_split_of(topics[i]) == split]
+    pred = [LABELS[int(np.argmax(proba[i]))] for i in rows]
+    return report([data.labels[i] for i in rows], pred, 1 if split else folds, "topic" if split else grouping, split)
