@@ -36,7 +36,8 @@ from pathlib import Path
 from corroborate.errors import ConfigError
 
 LABELS = ("entails", "contradicts", "neutral")
-SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "synthetic", "news", "debunks")
+SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "synthetic", "news", "debunks", "headlines",
+           "headline-evidence")
 SPLITS = ("train", "dev", "test")
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“'])")
 
@@ -406,3 +407,147 @@ def load(source: str, data_dir: Path, split: str) -> list[Pair]:
         raise ConfigError(f"unknown split {split!r}; one of {', '.join(SPLITS)}")
     csv.field_size_limit(sys.maxsize)
     return LOADERS[source](data_dir, split)
+
+
+# --- headline form -------------------------------------------------------------------------------
+# Claims arrive as headlines ("ISIS Getting Ebola", "Urgent: The Leader of ISIL 'Abu Bakr al-Baghdadi'
+# Killed! / Photo"). The fourth pass judged "Reports that Isis fighters in Iraq have contracted Ebola are
+# false" to *entail* "ISIS Getting Ebola" (0.91) while it read the sentence form right, and a kicker
+# ("BREAKING: … Has Died!") halved a clear denial's share. ``headlines`` rewrites the claims of the
+# invented and templated sources in headline form; the meaning, and so the label, is unchanged.
+
+_KICKERS = ("BREAKING: ", "Breaking: ", "Urgent: ", "URGENT: ", "Report: ", "EXCLUSIVE: ", "Exclusive: ",
+            "WATCH: ", "Update: ", "Just in: ")
+_TAILS = (" (VIDEO)", " / Photo", " [PHOTOS]", " (Photos)", " | Video", " (UPDATED)")
+_SMALL = frozenset({"a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for", "by", "as", "from",
+                    "with", "after", "over"})
+_IRREGULAR = {"be": "is", "have": "has", "do": "does", "go": "goes"}
+
+
+def _present(lemma: str) -> str:
+    """Third person present of a verb lemma ("approve" → "approves", "deny" → "denies")."""
+    if lemma in _IRREGULAR:
+        return _IRREGULAR[lemma]
+    if re.search(r"(?:s|sh|ch|x|z|o)$", lemma):
+        return lemma + "es"
+    if re.search(r"[^aeiou]y$", lemma):
+        return lemma[:-1] + "ies"
+    return lemma + "s"
+
+
+def _gerund(lemma: str) -> str:
+    if lemma.endswith("ie"):
+        return lemma[:-2] + "ying"
+    if lemma.endswith("e") and not lemma.endswith(("ee", "ye", "oe")) and lemma != "be":
+        return lemma[:-1] + "ing"
+    if re.fullmatch(r"[^aeiou]*[aeiou][bdgmnprt]", lemma):  # stop → stopping, win → winning
+        return lemma + lemma[-1] + "ing"
+    return lemma + "ing"
+
+
+def _title(words: list[str]) -> list[str]:
+    out = []
+    for i, w in enumerate(words):
+        if w.isupper() or not w[:1].isalpha() or (i and w.lower() in _SMALL):
+            out.append(w)
+        else:
+            out.append(w[0].upper() + w[1:])
+    return out
+
+
+def headline_form(claim: str, rng: random.Random) -> str:
+    """``claim`` written as a headline: no articles, headline tenses ("has approved" → "approves",
+    "will close" → "to close", "was arrested" → "arrested"), often Title Case, sometimes a kicker, a
+    tag or an exclamation mark. Negated verbs keep their auxiliary, so "has not died" stays a denial."""
+    from corroborate.claims import load_nlp
+
+    doc = load_nlp()(claim.strip().rstrip("."))
+    root = next(iter(doc.sents)).root
+    negated = any(c.dep_ == "neg" for c in root.children)
+    aux = [c for c in root.children if c.dep_ in ("aux", "auxpass") and c.i < root.i]
+    drop: set[int] = set()
+    swap: dict[int, str] = {}
+    style = rng.random()
+    plural = any(c.dep_ in ("nsubj", "nsubjpass") and "Plur" in c.morph.get("Number", []) for c in root.children)
+
+    def present(lemma: str) -> str:
+        return lemma if plural else _present(lemma)
+
+    if not negated and root.pos_ in ("VERB", "AUX"):
+        lemmas = [a.lemma_.lower() for a in aux]
+        if "will" in lemmas:
+            swap[aux[lemmas.index("will")].i] = "to"  # "will close the school" → "to close school"
+        elif aux and root.tag_ == "VBN" and lemmas[-1] == "be":
+            drop |= {a.i for a in aux}  # passive: "was arrested" → "arrested"
+        elif aux and root.tag_ == "VBN" and lemmas == ["have"]:
+            drop.add(aux[0].i)
+            swap[root.i] = present(root.lemma_.lower()) if style < 0.6 else root.text
+        elif not aux and root.tag_ in ("VBZ", "VBP") and root.lemma_.lower() != "be" and style < 0.3:
+            swap[root.i] = _gerund(root.lemma_.lower())  # "ISIS Getting Ebola"
+        elif not aux and root.tag_ == "VBD" and root.lemma_.lower() != "be" and style < 0.6:
+            swap[root.i] = present(root.lemma_.lower())  # the headline's present for a past deed
+    if rng.random() < 0.7:
+        drop |= {t.i for t in doc if t.lower_ in ("the", "a", "an") and t.dep_ == "det"}
+    words: list[str] = []
+    for t in doc:
+        if t.i in drop:
+            continue
+        w = swap.get(t.i, t.text)
+        if words and t.i - 1 not in drop and doc[t.i - 1].whitespace_ == "" and not words[-1].endswith(" "):
+            words[-1] += w  # keep "Kovac's" and "9-4" whole
+        else:
+            words.append(w)
+    if words:
+        words[0] = words[0][0].upper() + words[0][1:]
+    if rng.random() < 0.5:
+        words = _title(words)
+    text = " ".join(words).rstrip(" ,;")
+    if rng.random() < 0.12:
+        text += "!"
+    r = rng.random()
+    if r < 0.15:
+        text = rng.choice(_KICKERS) + text
+    elif r < 0.27:
+        text += rng.choice(_TAILS)
+    return text
+
+
+def headlines(data_dir: Path, split: str) -> list[Pair]:
+    """The claims of ``news``, ``debunks``, ``fnc1-denials`` and ``synthetic`` in headline form (one
+    rewrite per distinct claim, labels and groups kept, so the split is theirs)."""
+    return _in_headline_form(data_dir, split, "headlines", evidence=False)
+
+
+def headline_evidence(data_dir: Path, split: str) -> list[Pair]:
+    """The same sources with the *evidence* written as a headline ("Mara Velt Alive and Well, Agent
+    Says" against "Singer Mara Velt died on Sunday."), which the fourth pass misread."""
+    return _in_headline_form(data_dir, split, "headline-evidence", evidence=True)
+
+
+def _in_headline_form(data_dir: Path, split: str, name: str, evidence: bool) -> list[Pair]:
+    out: list[Pair] = []
+    sources = ("news", "debunks") + (("fnc1-denials", "synthetic") if (_has_fnc(data_dir)) else ())
+    for source in sources:
+        rng = random.Random(f"{name}:{source}:{split}")
+        rewritten: dict[str, str] = {}
+        for p in LOADERS[source](data_dir, split):
+            text = p.premise if evidence else p.hypothesis
+            if text not in rewritten:
+                rewritten[text] = headline_form(text, rng)
+            h = rewritten[text]
+            if h.rstrip("!").lower() != text.rstrip(".").lower():
+                out.append(Pair(h, p.hypothesis, p.label, name, p.group) if evidence
+                           else Pair(p.premise, h, p.label, name, p.group))
+    return out
+
+
+def _has_fnc(data_dir: Path) -> bool:
+    try:
+        check_data("synthetic", data_dir)
+    except ConfigError:
+        return False
+    return True
+
+
+LOADERS["headlines"] = headlines
+LOADERS["headline-evidence"] = headline_evidence

@@ -44,7 +44,19 @@ THIRD_MIX = {"snli": 32_000, "cannot": 6_000, "perspectrum": 1_000, "fnc1": 8_00
 # every other source that what the third pass learnt (news denials, FNC-1's discuss, minimal edits) is kept
 FOURTH_MIX = {"snli": 40_000, "cannot": 4_000, "perspectrum": 1_000, "fnc1": 6_000, "fnc1-denials": 1_000,
               "news": 10_000, "synthetic": 3_000, "debunks": 5_000}
-MIXES = {"first": DEFAULT_MIX, "second": SECOND_MIX, "third": THIRD_MIX, "fourth": FOURTH_MIX}
+# the fifth pass (--init from the fourth pass's checkpoint, --seed 16): claims written as headlines
+# (`headlines`: no articles, headline tenses, Title Case, kickers and tags; labels kept), which the fourth
+# pass misread ("Reports that Isis fighters … have contracted Ebola are false" *entailed* "ISIS Getting
+# Ebola"), with a share of every other source so what the earlier passes learnt is kept
+FIFTH_MIX = {"snli": 20_000, "cannot": 3_000, "perspectrum": 1_000, "fnc1": 5_000, "fnc1-denials": 1_000,
+             "news": 4_000, "synthetic": 2_000, "debunks": 3_000, "headlines": 14_000}
+# the sixth pass (--init from the fourth pass's checkpoint, --seed 17): evidence written as headlines too
+# ("headline-evidence"); the fourth and fifth passes read "Delia Brannagh Alive and Well, Says Her Manager"
+# as stating that she died
+SIXTH_MIX = {"snli": 20_000, "cannot": 3_000, "perspectrum": 1_000, "fnc1": 5_000, "fnc1-denials": 1_000,
+             "news": 4_000, "synthetic": 2_000, "debunks": 3_000, "headlines": 6_000, "headline-evidence": 12_000}
+MIXES = {"first": DEFAULT_MIX, "second": SECOND_MIX, "third": THIRD_MIX, "fourth": FOURTH_MIX, "fifth": FIFTH_MIX,
+         "sixth": SIXTH_MIX}
 # pairs of a source's shuffled train part to pass over first (those an earlier pass with the same seed drew)
 SKIP = {"third": {"snli": DEFAULT_MIX["snli"]}}
 

@@ -262,3 +262,40 @@ def test_eval_debunks_reproduces_the_dev_figure() -> None:
     found = re.search(r"120 pairs, accuracy \*\*([\d.]+)\*\*", result.output)
     assert found, result.output
     assert float(found.group(1)) >= 0.9, result.output
+
+
+def test_headline_form_keeps_the_claim() -> None:
+    """The `headlines` training source rewrites claims as headlines without changing what they claim."""
+    import random
+
+    from corroborate.judge_data import headline_form
+
+    def forms(claim: str) -> set[str]:
+        return {headline_form(claim, random.Random(i)) for i in range(40)}
+
+    will = forms("About 600 jobs will be cut in Westerley.")
+    assert all("to Be Cut" in f or "to be cut" in f for f in will)  # the future stays the future
+    assert all(" cut in" not in f.replace("be cut in", "") for f in will)
+    assert any(f.startswith("Council approves bridge") or f == "Council Approves Bridge" for f in
+               forms("The council has approved the bridge."))
+    # a denial keeps its negation
+    assert all("not" in f.lower() for f in forms("Actor Maud Ingram has not died."))
+    # plural subjects take the plural verb
+    assert all("people dies" not in f.lower() for f in forms("About 15 people died in the earthquake."))
+    assert any(f.lower().startswith("isis fighters contracting ebola") or "Contracting Ebola" in f
+               for f in forms("Isis fighters contract Ebola."))
+
+
+def test_headline_sources_never_write_a_sentence_of_the_evaluation_sets() -> None:
+    """`headlines` and `headline-evidence` rewrite generated pairs; none may land on a row of the test
+    denial set or of the headline development set."""
+    import random
+
+    from corroborate.judge_data import headline_form
+    from corroborate.judge_news import debunks, news
+
+    held = {t for path in (DENIALS, DENIALS.parent / "headlines.tsv")
+            for _, _, c, s, _ in read_denials(path) for t in (c, s)}
+    rng = random.Random(0)
+    made = {headline_form(t, rng) for p in news(120, "train") + debunks(60, "train") for t in (p.premise, p.hypothesis)}
+    assert len(made) > 500 and not made & held
