@@ -59,6 +59,16 @@ def topic_groups(data: FncData) -> list[int]:
     return [roots.setdefault(find(("body", b)), len(roots)) for b in data.body_ids]
 
 
+def story_splits(data_dir: Path, data: FncData) -> list[str]:
+    """The judge's frozen story split ("train", "dev" or "test") of each pair in ``data``. Story ids come
+    from the whole of FNC-1 train, so a ``--limit`` run puts each pair where the full run does."""
+    from corroborate.judge_data import fnc1_split_of
+
+    full = load_fnc1(data_dir)
+    story = dict(zip(zip(full.claims, full.body_ids, strict=True), topic_groups(full), strict=True))
+    return [fnc1_split_of(story[(c, b)]) for c, b in zip(data.claims, data.body_ids, strict=True)]
+
+
 def fnc_score(gold: Sequence[str], pred: Sequence[str]) -> float:
     """FNC-1 weighted score as a percentage of the best possible score on ``gold``."""
     if len(gold) != len(pred):
@@ -184,9 +194,7 @@ def cross_val_proba(
     groups = data.body_ids if grouping == "body" else topic_groups(data)
     splits: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]]
     if split is not None:
-        from corroborate.judge_data import fnc1_split_of
-
-        inside = np.asarray([fnc1_split_of(t) == split for t in topic_groups(data)])
+        inside = np.asarray([part == split for part in story_splits(Path(data_dir), data)])
         if not inside.any() or inside.all():
             raise ConfigError(f"the {split} stories leave nothing to train on or to score")
         splits = [(np.flatnonzero(~inside), np.flatnonzero(inside))]
@@ -218,12 +226,10 @@ def evaluate_fnc1(
 ) -> EvalReport:
     """Grouped CV of the shipped recipe on FNC-1 train (or, with ``split``, one fit scored on that frozen
     story split); ``progress(done, total)`` counts folds after embedding."""
-    from corroborate.judge_data import fnc1_split_of
-
     data, proba = cross_val_proba(data_dir, folds, progress, limit, embedder, nli_head, grouping, split)
     rows = list(range(len(data.labels)))
     if split is not None:
-        topics = topic_groups(data)
-        rows = [i for i in rows if fnc1_split_of(topics[i]) == split]
+        parts = story_splits(Path(data_dir), data)
+        rows = [i for i in rows if parts[i] == split]
     pred = [LABELS[int(np.argmax(proba[i]))] for i in rows]
     return report([data.labels[i] for i in rows], pred, 1 if split else folds, "topic" if split else grouping, split)

@@ -221,3 +221,24 @@ def test_bundled_model_on_fnc1_sample(model: StanceModel) -> None:
     pred = [r.label for r in model.predict(data.pairs)]
     # Pairs the model was trained on: this checks loader, features and artefact agree, not generalisation.
     assert fnc_score(data.labels, pred) > 80.0
+
+
+def test_retired_model_on_the_judges_frozen_stories(judge: Judge) -> None:
+    """`eval fnc1-gbm --split test` trains once on the other stories and scores the judge's test stories:
+    the same pairs `eval fnc1` reports, with or without --limit."""
+    if not (DATA / "fnc1" / "train_stances.csv").is_file() or not (DATA / "snli").is_dir():
+        pytest.skip(f"FNC-1 / SNLI data not found under {DATA} (the repo must sit next to shared/data)")
+    from corroborate.evaluate import evaluate_fnc1, story_splits, topic_groups
+    from corroborate.judge_data import fnc1_split_of
+    from corroborate.train_stance import load_fnc1, load_snli, train_nli_head
+
+    full = load_fnc1(DATA)
+    assert story_splits(DATA, full) == [fnc1_split_of(t) for t in topic_groups(full)]  # eval fnc1's split
+    small = load_fnc1(DATA, limit=1200)
+    parts = story_splits(DATA, small)
+    assert {"train", "test"} <= set(parts)
+    head = train_nli_head(*(x[:300] for x in load_snli(DATA)), judge.embedder)
+    r = evaluate_fnc1(DATA, limit=1200, embedder=judge.embedder, nli_head=head, split="test")
+    assert r.n == parts.count("test") and r.split == "test"
+    assert 0.0 < r.weighted_score <= 100.0
+    assert "frozen test stories" in r.to_markdown()
