@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -317,6 +317,23 @@ def healthy_feed_server(page_urls: Sequence[str], host: str = "127.0.0.1") -> Fe
     server = FeedServer(host, page_urls)
     server.start()
     return server
+
+
+@contextlib.contextmanager
+def serving(page_urls: Sequence[str]) -> Iterator[FeedServer]:
+    """A healthy feed of ``page_urls`` for the length of a ``with`` block (a test fixture's body)."""
+    server = healthy_feed_server(page_urls)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def one_outlet_file(folder: Path, feed: FeedServer, name: str) -> Path:
+    """``folder``/outlets.toml with one outlet, ``name``, on 127.0.0.1 reading ``feed``."""
+    path = folder / "outlets.toml"
+    path.write_text(outlet_toml(OutletSpec(name, "127.0.0.1", feeds=[feed.url("/feed.xml")])))
+    return path
 
 
 def build_world(healthy_pages: Sequence[str]) -> HostileWorld:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from hostile import FeedServer, OutletSpec, child_env, healthy_feed_server, outlet_toml
+from hostile import FeedServer, child_env, one_outlet_file, serving
 from newssite import NewsSite
 from test_crash import assert_consistent
 
@@ -41,17 +41,12 @@ RUN_TIMEOUT_S = 400
 
 @pytest.fixture
 def feed(news_site: NewsSite) -> Iterator[FeedServer]:
-    server = healthy_feed_server(sorted(news_site.pages.values())[:PAGES])
-    try:
+    with serving(sorted(news_site.pages.values())[:PAGES]) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _outlets(tmp_path: Path, feed: FeedServer) -> Path:
-    path = tmp_path / "outlets.toml"
-    path.write_text(outlet_toml(OutletSpec("Writer Weekly", "127.0.0.1", feeds=[feed.url("/feed.xml")])))
-    return path
+    return one_outlet_file(tmp_path, feed, "Writer Weekly")
 
 
 def _env(tmp_path: Path, home: Path) -> dict[str, str]:

@@ -15,11 +15,10 @@ import numpy as np
 import pytest
 from hostile import (
     FeedServer,
-    OutletSpec,
     finish,
-    healthy_feed_server,
-    outlet_toml,
+    one_outlet_file,
     result_of,
+    serving,
     spawn_ingest,
     wait_for_line,
 )
@@ -36,17 +35,12 @@ PAGES = 5
 
 @pytest.fixture
 def feed(news_site: NewsSite) -> Iterator[FeedServer]:
-    server = healthy_feed_server(sorted(news_site.pages.values())[:PAGES])
-    try:
+    with serving(sorted(news_site.pages.values())[:PAGES]) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _outlets(tmp_path: Path, feed: FeedServer) -> Path:
-    path = tmp_path / "outlets.toml"
-    path.write_text(outlet_toml(OutletSpec("Twin Times", "127.0.0.1", feeds=[feed.url("/feed.xml")])))
-    return path
+    return one_outlet_file(tmp_path, feed, "Twin Times")
 
 
 def test_two_ingests_at_once_serialise(feed: FeedServer, tmp_path: Path) -> None:

@@ -18,7 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile import FeedServer, OutletSpec, finish, healthy_feed_server, outlet_toml, result_of, spawn_ingest
+from hostile import (
+    FeedServer,
+    finish,
+    one_outlet_file,
+    result_of,
+    serving,
+    spawn_ingest,
+)
 from newssite import NewsSite
 
 from corroborate.errors import IndexStateError
@@ -32,17 +39,12 @@ PHASES = ["start", "discover", "fetch", "extract", "write", "wrote", "embed", "s
 
 @pytest.fixture
 def feed(news_site: NewsSite) -> Iterator[FeedServer]:
-    server = healthy_feed_server(sorted(news_site.pages.values())[:PAGES])
-    try:
+    with serving(sorted(news_site.pages.values())[:PAGES]) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _outlets(tmp_path: Path, feed: FeedServer) -> Path:
-    path = tmp_path / "outlets.toml"
-    path.write_text(outlet_toml(OutletSpec("Crash Courier", "127.0.0.1", feeds=[feed.url("/feed.xml")])))
-    return path
+    return one_outlet_file(tmp_path, feed, "Crash Courier")
 
 
 def assert_consistent(home: Path) -> str:
