@@ -18,6 +18,9 @@ sides. ``test`` parts are frozen: no recipe or threshold choice looks at them (d
   other denials entail it, statements of the fact contradict it; split by fact.
 - ``fnc1-denials``: news denials made from FNC-1 *train-split* headlines by templates ("Reports
   that … are false", "… denied that …"), with as many agreeing and merely related framings.
+- ``headlines`` / ``headline-evidence``: the pairs of ``news``, ``debunks``, ``fnc1-denials`` and
+  ``synthetic`` with the claim (or the evidence sentence) rewritten as a headline
+  (:func:`headline_form`); labels and groups kept. Tried in the fifth and sixth passes, not shipped.
 """
 
 from __future__ import annotations
@@ -413,8 +416,9 @@ def load(source: str, data_dir: Path, split: str) -> list[Pair]:
 # Claims arrive as headlines ("ISIS Getting Ebola", "Urgent: The Leader of ISIL 'Abu Bakr al-Baghdadi'
 # Killed! / Photo"). The fourth pass judged "Reports that Isis fighters in Iraq have contracted Ebola are
 # false" to *entail* "ISIS Getting Ebola" (0.91) while it read the sentence form right, and a kicker
-# ("BREAKING: … Has Died!") halved a clear denial's share. ``headlines`` rewrites the claims of the
-# invented and templated sources in headline form; the meaning, and so the label, is unchanged.
+# ("BREAKING: … Has Died!") halved a clear denial's share; as evidence, "Mara Velt Alive And Well, Says
+# Her Agent" *stated* her death. ``headlines`` rewrites the claims of the invented and templated sources
+# in headline form, ``headline-evidence`` their evidence; the meaning, and so the label, is unchanged.
 
 _KICKERS = ("BREAKING: ", "Breaking: ", "Urgent: ", "URGENT: ", "Report: ", "EXCLUSIVE: ", "Exclusive: ",
             "WATCH: ", "Update: ", "Just in: ")
