@@ -40,7 +40,7 @@ from corroborate.errors import ConfigError
 
 LABELS = ("entails", "contradicts", "neutral")
 SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "synthetic", "news", "debunks", "headlines",
-           "headline-evidence")
+           "headline-evidence", "headline-figures")
 SPLITS = ("train", "dev", "test")
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“'])")
 
@@ -459,10 +459,35 @@ def _title(words: list[str]) -> list[str]:
     return out
 
 
-def headline_form(claim: str, rng: random.Random) -> str:
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December")
+_NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
+def _figures(text: str, rng: random.Random) -> str:
+    """The same figures written the way headlines write them: "$600 million" → "$600M", "12" ↔ "twelve",
+    "4,000" → "4000" — a change of form on every label, so form alone never reads as a denial."""
+    text = re.sub(r"(\$?\d+(?:\.\d+)?) (million|billion)\b",
+                  lambda m: m.group(1) + ("M" if m.group(2).lower() == "million" else "bn"), text, flags=re.IGNORECASE)
+    text = re.sub(r"\b(\d{1,3}),(\d{3})\b", r"\1\2", text)
+
+    def word(m: re.Match[str]) -> str:
+        n = int(m.group(0))
+        return _NUMBER_WORDS[n - 2] if 2 <= n <= 12 and rng.random() < 0.5 else m.group(0)
+
+    months = "|".join(_MONTH_NAMES)
+    # a count, not a score ("9-4"), a date ("3 October") or part of a larger figure
+    text = re.sub(rf"(?<![\d.,$-])\d+(?![\d.,%-])(?! (?:{months})\b)", word, text)
+    for n, w in enumerate(_NUMBER_WORDS, start=2):
+        text = re.sub(rf"\b{w}\b", str(n), text, flags=re.IGNORECASE) if rng.random() < 0.5 else text
+    return text
+
+
+def headline_form(claim: str, rng: random.Random, numbers: bool = False) -> str:
     """``claim`` written as a headline: no articles, headline tenses ("has approved" → "approves",
     "will close" → "to close", "was arrested" → "arrested"), often Title Case, sometimes a kicker, a
-    tag or an exclamation mark. Negated verbs keep their auxiliary, so "has not died" stays a denial."""
+    tag or an exclamation mark. Negated verbs keep their auxiliary, so "has not died" stays a denial.
+    With ``numbers`` the figures may change form too (:func:`_figures`; the seventh pass's data)."""
     from corroborate.claims import load_nlp
 
     doc = load_nlp()(claim.strip().rstrip("."))
@@ -506,6 +531,8 @@ def headline_form(claim: str, rng: random.Random) -> str:
     if rng.random() < 0.5:
         words = _title(words)
     text = " ".join(words).rstrip(" ,;")
+    if numbers and rng.random() < 0.6:
+        text = _figures(text, rng)
     if rng.random() < 0.12:
         text += "!"
     r = rng.random()
@@ -528,7 +555,12 @@ def headline_evidence(data_dir: Path, split: str) -> list[Pair]:
     return _in_headline_form(data_dir, split, "headline-evidence", evidence=True)
 
 
-def _in_headline_form(data_dir: Path, split: str, name: str, evidence: bool) -> list[Pair]:
+def headline_figures(data_dir: Path, split: str) -> list[Pair]:
+    """``headline-evidence`` with figures in headline forms as well ("$600M", "twelve"), on every label."""
+    return _in_headline_form(data_dir, split, "headline-figures", evidence=True, numbers=True)
+
+
+def _in_headline_form(data_dir: Path, split: str, name: str, evidence: bool, numbers: bool = False) -> list[Pair]:
     out: list[Pair] = []
     sources = ("news", "debunks") + (("fnc1-denials", "synthetic") if (_has_fnc(data_dir)) else ())
     for source in sources:
@@ -537,7 +569,7 @@ def _in_headline_form(data_dir: Path, split: str, name: str, evidence: bool) -> 
         for p in LOADERS[source](data_dir, split):
             text = p.premise if evidence else p.hypothesis
             if text not in rewritten:
-                rewritten[text] = headline_form(text, rng)
+                rewritten[text] = headline_form(text, rng, numbers)
             h = rewritten[text]
             if h.rstrip("!").lower() != text.rstrip(".").lower():
                 out.append(Pair(h, p.hypothesis, p.label, name, p.group) if evidence
@@ -555,3 +587,4 @@ def _has_fnc(data_dir: Path) -> bool:
 
 LOADERS["headlines"] = headlines
 LOADERS["headline-evidence"] = headline_evidence
+LOADERS["headline-figures"] = headline_figures

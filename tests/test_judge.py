@@ -299,3 +299,16 @@ def test_headline_sources_never_write_a_sentence_of_the_evaluation_sets() -> Non
     rng = random.Random(0)
     made = {headline_form(t, rng) for p in news(120, "train") + debunks(60, "train") for t in (p.premise, p.hypothesis)}
     assert len(made) > 500 and not made & held
+
+
+def test_headline_figures_change_form_not_value() -> None:
+    """`headline-figures` writes figures as headlines do; a score, a date and the value stay as they were."""
+    import random
+
+    from corroborate.judge_data import headline_form
+
+    forms = {headline_form("The 12 councillors approved a $600 million budget 9-4 on 3 October.", random.Random(i),
+                           numbers=True) for i in range(40)}
+    assert any("$600M" in f for f in forms) and any("twelve" in f.lower() for f in forms)
+    assert all("9-4" in f and "3 October" in f for f in forms)
+    assert all(re.search(r"\$600(?:M| million)", f, re.IGNORECASE) for f in forms)
