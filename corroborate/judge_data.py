@@ -20,7 +20,8 @@ sides. ``test`` parts are frozen: no recipe or threshold choice looks at them (d
   that … are false", "… denied that …"), with as many agreeing and merely related framings.
 - ``headlines`` / ``headline-evidence``: the pairs of ``news``, ``debunks``, ``fnc1-denials`` and
   ``synthetic`` with the claim (or the evidence sentence) rewritten as a headline
-  (:func:`headline_form`); labels and groups kept. Tried in the fifth and sixth passes, not shipped.
+  (:func:`headline_form`); labels and groups kept (``headline-figures``: the evidence's figures change
+  form too). Tried in the fifth to seventh passes, not shipped.
 """
 
 from __future__ import annotations
