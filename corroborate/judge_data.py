@@ -409,8 +409,15 @@ def load(source: str, data_dir: Path, split: str) -> list[Pair]:
         raise ConfigError(f"unknown judge data source {source!r}; one of {', '.join(SOURCES)}")
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; one of {', '.join(SPLITS)}")
+    return list(_made(source, data_dir, split))
+
+
+@functools.cache
+def _made(source: str, data_dir: Path, split: str) -> tuple[Pair, ...]:
+    """One source's pairs, made once per process: the headline sources rewrite the pairs of four
+    others, which a training run loads as well (some parse every sentence with spaCy)."""
     csv.field_size_limit(sys.maxsize)
-    return LOADERS[source](data_dir, split)
+    return tuple(LOADERS[source](data_dir, split))
 
 
 # --- headline form -------------------------------------------------------------------------------
@@ -567,7 +574,7 @@ def _in_headline_form(data_dir: Path, split: str, name: str, evidence: bool, num
     for source in sources:
         rng = random.Random(f"{name}:{source}:{split}")
         rewritten: dict[str, str] = {}
-        for p in LOADERS[source](data_dir, split):
+        for p in _made(source, data_dir, split):
             text = p.premise if evidence else p.hypothesis
             if text not in rewritten:
                 rewritten[text] = headline_form(text, rng, numbers)
