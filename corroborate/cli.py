@@ -550,6 +550,23 @@ def eval_fnc1(data: Path, split: str, limit: int | None, word_rules: bool, cache
     _judge_eval("fnc1", data, split, limit, word_rules, cache_dir)
 
 
+@eval_.command("fnc1-headlines")
+@_DATA
+@_SPLIT
+@_LIMIT
+def eval_fnc1_headlines(data: Path, split: str, limit: int | None) -> None:
+    """Real headlines of one FNC-1 story against each other (same side, opposite sides, observing), judged
+    as check judges them."""
+    from corroborate.evaluate_judge import eval_headline_pairs
+    from corroborate.judge import Judge
+    from corroborate.judge_data import check_data
+
+    check_data("fnc1-headlines", data)  # a wrong folder fails in one line, before the models load
+    judge = Judge.for_settings(_current_settings())
+    with progress("eval fnc1-headlines") as tick:
+        click.echo(eval_headline_pairs(judge, data, split, limit, progress=tick).to_markdown())
+
+
 @eval_.command("denials")
 @click.option("--file", "path", type=click.Path(path_type=Path), default=Path("tests/data/denials.tsv"),
               show_default=True, help="The news denial set (id, group, category, claim, sentence, label).")

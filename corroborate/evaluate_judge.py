@@ -149,6 +149,25 @@ def eval_denials(judge: Judge, path: Path, progress: Progress | None = None, wor
     return s
 
 
+def eval_headline_pairs(
+    judge: Judge, data_dir: Path, split: str = "test", limit: int | None = None, progress: Progress | None = None,
+) -> Scores:
+    """Real headlines of one FNC-1 story against each other (``fnc1-headlines``), judged as ``check``
+    judges a claim against one evidence text: the claim/headline form."""
+    pairs = judge_data.load("fnc1-headlines", data_dir, split)
+    if limit:
+        pairs = pairs[:limit]
+    if not pairs:
+        raise ConfigError(f"no fnc1-headlines pairs in split {split}")
+    results = judge_pairs(judge, [(p.hypothesis, p.premise) for p in pairs], progress=progress)
+    s = Scores(f"FNC-1 headline pairs ({split} stories, through the check path)", LABELS,
+               [p.label for p in pairs], [_TO_NLI[j.stance] for j in results])
+    c = s.per_class()["contradicts"]
+    s.extra.update({"denial precision": c[0], "denial recall": c[1]})
+    s.notes.append(f"{len({p.group for p in pairs})} stories")
+    return s
+
+
 def fnc_score(gold: Sequence[str], pred: Sequence[str]) -> float:
     """The FNC-1 weighted score as a share of the best possible."""
     def points(g: str, p: str) -> float:

@@ -40,8 +40,8 @@ from pathlib import Path
 from corroborate.errors import ConfigError
 
 LABELS = ("entails", "contradicts", "neutral")
-SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "synthetic", "news", "debunks", "headlines",
-           "headline-evidence", "headline-figures")
+SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "fnc1-headlines", "synthetic", "news", "debunks",
+           "headlines", "headline-evidence", "headline-figures")
 SPLITS = ("train", "dev", "test")
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“'])")
 
@@ -275,6 +275,69 @@ def fnc1_denials(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
     return out
 
 
+def fnc1_headlines(data_dir: Path, split: str, seed: int = 13, per_claim: int = 3) -> list[Pair]:
+    """Real headlines of one FNC-1 story judged against each other (claim: one headline; evidence:
+    another), the form of claim/headline pairs.
+
+    FNC-1 labels a (headline, body) pair by combining the headline's stance to the story's claim (for,
+    against, or only observing) with the body's: *agree* when both take the same side, *disagree*
+    when they take opposite sides, *discuss* when either only observes. So two headlines that are
+    agree/disagree against one body take the same side (entails) or opposite sides (contradicts): "No,
+    A Spider Did Not Burrow Under A Man's Skin" against "Tropical spider burrows under man's skin". A
+    headline that is *discuss* against a body that takes a side with another headline only observes
+    ("… Have Contracted Ebola, Iraqi Media Sources Claim"): neutral evidence for a headline that takes
+    a side. The side relation is the same on every shared body in FNC-1 train (checked: no pair of
+    headlines is same-side on one body and opposite on another); a pair that ever disagrees is dropped.
+    Split by story, as ``fnc1``.
+    """
+    claims, _, body_ids, labels, topics = _fnc1_rows(data_dir)
+    on_body: dict[int, dict[str, str]] = {}
+    story: dict[str, int] = {}
+    for claim, body, label, topic in zip(claims, body_ids, labels, topics, strict=True):
+        if label != "unrelated" and fnc1_split_of(topic) == split:
+            on_body.setdefault(body, {})[claim] = label
+            story[claim] = topic
+    relation: dict[tuple[str, str], set[str]] = {}
+    observing: set[str] = set()
+    sided: set[str] = set()
+    for heads in on_body.values():
+        side = sorted(h for h, lab in heads.items() if lab != "discuss")
+        sided.update(side)
+        if side:  # the body takes a side, so a headline that only discusses it only observes
+            observing.update(h for h, lab in heads.items() if lab == "discuss")
+        for a in side:
+            for b in side:
+                if a != b:
+                    relation.setdefault((a, b), set()).add("entails" if heads[a] == heads[b] else "contradicts")
+    observing -= sided
+    by_story: dict[int, list[str]] = {}
+    for h in sorted(observing):
+        by_story.setdefault(story[h], []).append(h)
+    rng = random.Random(f"{seed}:fnc1-headlines:{split}")
+    agreeing: dict[str, list[str]] = {}
+    out: list[Pair] = []
+    for (claim, evidence), got in sorted(relation.items()):
+        if len(got) != 1 or _norm(claim) == _norm(evidence):
+            continue
+        label = got.pop()
+        if label == "entails":
+            agreeing.setdefault(claim, []).append(evidence)
+        else:
+            out.append(Pair(evidence.strip(), claim.strip(), label, "fnc1-headlines", f"fnc1-story:{story[claim]}"))
+    for claim in sorted(sided):
+        g = f"fnc1-story:{story[claim]}"
+        # most headlines of a story take its side: at most `per_claim` agreeing and observing ones per claim,
+        # so same-story headlines are not mostly "entails"
+        for label, pool in (("entails", agreeing.get(claim, [])), ("neutral", by_story.get(story[claim], []))):
+            for evidence in rng.sample(pool, min(per_claim, len(pool))):
+                out.append(Pair(evidence.strip(), claim.strip(), label, "fnc1-headlines", g))
+    return out
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])")
 
@@ -388,6 +451,7 @@ def debunks(data_dir: Path, split: str) -> list[Pair]:
 
 LOADERS = {
     "snli": snli, "cannot": cannot, "perspectrum": perspectrum, "fnc1": fnc1, "fnc1-denials": fnc1_denials,
+    "fnc1-headlines": fnc1_headlines,
     "synthetic": synthetic, "news": news, "debunks": debunks,
 }
 
@@ -396,7 +460,7 @@ def check_data(source: str, data_dir: Path) -> None:
     """A one-line ConfigError when ``data_dir`` lacks what ``source`` needs (before any model loads)."""
     if source not in LOADERS:
         raise ConfigError(f"unknown judge data source {source!r}; one of {', '.join(SOURCES)}")
-    if source in ("fnc1", "fnc1-denials", "synthetic"):
+    if source in ("fnc1", "fnc1-denials", "fnc1-headlines", "synthetic"):
         from corroborate.train_stance import fnc_dir
 
         fnc_dir(data_dir)

@@ -312,3 +312,25 @@ def test_headline_figures_change_form_not_value() -> None:
     assert any("$600M" in f for f in forms) and any("twelve" in f.lower() for f in forms)
     assert all("9-4" in f and "3 October" in f for f in forms)
     assert all(re.search(r"\$600(?:M| million)", f, re.IGNORECASE) for f in forms)
+
+
+def test_fnc1_headline_pairs_take_fnc1s_sides() -> None:
+    """`fnc1-headlines` reads FNC-1's labels as sides: a debunking headline contradicts the story's
+    reports and entails other debunks; each story sits in one split; at most three agreeing and three
+    observing headlines per claim."""
+    data = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not (data / "fnc1" / "train_stances.csv").is_file():
+        pytest.skip(f"FNC-1 data not found at {data / 'fnc1'} (the repo must sit next to shared/data)")
+    from corroborate.judge_data import fnc1_split_of, load
+
+    parts = {split: load("fnc1-headlines", data, split) for split in ("train", "dev", "test")}
+    for split, pairs in parts.items():
+        assert pairs and all(fnc1_split_of(int(p.group.split(":")[1])) == split for p in pairs)
+        per_claim = Counter((p.hypothesis, p.label) for p in pairs if p.label != "contradicts")
+        assert max(per_claim.values()) <= 3
+    denial = "No, A Spider Did Not Burrow Under A Man's Skin And Live There For Days"
+    said = {(p.premise, p.label) for ps in parts.values() for p in ps if p.hypothesis == denial}
+    assert ("Tropical spider burrows under man's skin through scar", "contradicts") in said
+    assert {lab for _, lab in said} == {"entails", "contradicts", "neutral"}
+    assert not any("doubt" in premise.lower() or "debunk" in premise.lower()
+                   for premise, lab in said if lab == "contradicts")
