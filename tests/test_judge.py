@@ -189,13 +189,13 @@ def test_shipped_artefact_is_small_and_loads_offline(judge: Judge) -> None:
     assert judge.model.load_seconds < 60
 
 
-# measured with the shipped judge (docs/evaluation.md; float32 and bfloat16 alike): denial recall 0.721,
-# precision 0.765, agree precision 0.725, accuracy 0.726 — short of the issue's goals (recall >= 0.90 at
-# precision >= 0.85)
+# measured with the shipped (eighth) judge (docs/evaluation.md; float32 and bfloat16 alike): denial recall
+# 0.712, precision 0.796, agree precision 0.732, accuracy 0.752 — short of the issue's goals (recall >= 0.90
+# at precision >= 0.85)
 FLOOR_DENIAL_RECALL = 0.68
-FLOOR_DENIAL_PRECISION = 0.72
-FLOOR_AGREE_PRECISION = 0.68
-FLOOR_ACCURACY = 0.69
+FLOOR_DENIAL_PRECISION = 0.75
+FLOOR_AGREE_PRECISION = 0.69
+FLOOR_ACCURACY = 0.72
 
 
 def test_invented_news_pairs_are_split_by_fact_and_never_the_denial_set() -> None:
@@ -334,3 +334,22 @@ def test_fnc1_headline_pairs_take_fnc1s_sides() -> None:
     assert {lab for _, lab in said} == {"entails", "contradicts", "neutral"}
     assert not any("doubt" in premise.lower() or "debunk" in premise.lower()
                    for premise, lab in said if lab == "contradicts")
+
+
+def test_real_headline_denials_floor(judge: Judge) -> None:
+    """Real headlines of FNC-1's frozen test stories against each other, through the check path
+    (docs/evaluation.md, "Real headlines": the shipped judge finds 135 of 286 denials at precision 0.655
+    and calls 21 of them support; the fourth pass found 73 and called 41 support). Floors a little
+    under the measured figures; nothing is chosen on this split."""
+    data = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not (data / "fnc1" / "train_stances.csv").is_file():
+        pytest.skip(f"FNC-1 data not found at {data / 'fnc1'} (the repo must sit next to shared/data)")
+    from corroborate.evaluate_judge import eval_headline_pairs
+
+    scores = eval_headline_pairs(judge, data, "test")
+    denials = [p for g, p in zip(scores.gold, scores.pred, strict=True) if g == "contradicts"]
+    precision, recall, _, n = scores.per_class()["contradicts"]
+    assert n >= 250, scores.to_markdown()
+    assert recall >= 0.42 and precision >= 0.60, scores.to_markdown()
+    assert denials.count("entails") / n <= 0.10, scores.to_markdown()  # a debunk counted as support
+    assert scores.per_class()["entails"][0] >= 0.68, scores.to_markdown()
