@@ -1,16 +1,19 @@
 """Ablation of the judge's unlearned rules on FNC-1 *dev* stories, through the check path.
 
-    python scripts/judge_rule_ablation.py --data ../shared/data [--split dev] [--limit N]
+    python scripts/judge_rule_ablation.py --data ../shared/data [--split dev] [--limit N] [--pairs fnc1-headlines]
 
-Runs ``judge_pairs`` over one story split eight ways, judging each sentence pair once (the model's
+Runs ``judge_pairs`` over one story split nine ways, judging each sentence pair once (the model's
 calls are cached): as shipped (with the names rule, ``corroborate.judge._names_missing``); without
 it; with a candidate figures rule on top (a sentence that lacks a number the atom writes in digits,
 in it or in the 300 characters before, only discusses it), with the figures rule instead of the
 names rule; and with a "denial first" choice of quote (a sentence whose related P(contradicts) >=
 0.5 speaks for the text even beside one that restates the claim); a denial that counts only when its
-sentence (and the 300 characters before) holds 30 % or 50 % of the atom's words; and topic
-relatedness off (t = 1). This is the script that kept the names rule and left the figures rule,
-"denial first" and the denial-coverage rule out (docs/evaluation.md); test stories are never read here.
+sentence (and the 300 characters before) holds 30 % or 50 % of the atom's words; the names rule off
+for an atom written in Title Case (a headline's capitalised words are not names); and topic
+relatedness off (t = 1). With ``--pairs fnc1-headlines`` the same variants judge the real headline
+pairs of the split (``judge_data.fnc1_headlines``) instead of headlines against bodies. This is the
+script that kept the names rule and left the figures rule, "denial first" and the denial-coverage
+rule out (docs/evaluation.md); test stories are never read here.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--split", default="dev", choices=("train", "dev"))
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--pairs", default="fnc1", choices=("fnc1", "fnc1-headlines"),
+                    help="FNC-1 headlines against bodies, or real headlines of one story against each other")
     args = ap.parse_args(argv)
 
     from sklearn.metrics import f1_score
@@ -49,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import corroborate.judge as J
     from corroborate.embed import load_embedder
     from corroborate.evaluate_judge import fnc_score
-    from corroborate.judge_data import _fnc1_rows, fnc1_split_of
+    from corroborate.judge_data import _fnc1_rows, fnc1_split_of, load
     from corroborate.judge_model import JudgeModel
 
     model = JudgeModel.load()
@@ -90,10 +95,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return j
         return decide
 
-    claims, bodies, _, labels, topics = _fnc1_rows(args.data)
-    keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == args.split][: args.limit]
-    pairs = [(claims[i], bodies[i]) for i in keep]
-    gold = [labels[i] for i in keep]
+    if args.pairs == "fnc1":
+        claims, bodies, _, labels, topics = _fnc1_rows(args.data)
+        keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == args.split][: args.limit]
+        pairs = [(claims[i], bodies[i]) for i in keep]
+        gold = [labels[i] for i in keep]
+    else:
+        made = load("fnc1-headlines", args.data, args.split)[: args.limit]
+        pairs = [(p.hypothesis, p.premise) for p in made]
+        gold = [{"entails": "agree", "contradicts": "disagree", "neutral": "discuss"}[p.label] for p in made]
+    def not_in_title_case(atom: str, evidence: str, a: int, b: int) -> str | None:
+        """Candidate: a Title Case atom (a headline's) has no names the rule can tell from other words."""
+        words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", atom) if len(w) > 3]
+        if len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.75 * len(words):
+            return None
+        return shipped_names(atom, evidence, a, b)
+
     def both(atom: str, evidence: str, a: int, b: int) -> str | None:
         return shipped_names(atom, evidence, a, b) or figures_missing(atom, evidence, a, b)
 
@@ -105,16 +122,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("denial first, names rule", denial_first, shipped_names),
         ("denial needs 30 % of the atom's words", denial_covered(0.3), shipped_names),
         ("denial needs 50 % of the atom's words", denial_covered(0.5), shipped_names),
+        ("names rule off for a Title Case atom", shipped_decide, not_in_title_case),
         ("no topic relatedness (t = 1)", shipped_decide, shipped_names),
     ]
-    print(f"FNC-1 {args.split} stories, {len(pairs):,} pairs, through the check path\n")
-    print("| variant | weighted | F1 agree | F1 disagree | F1 discuss | F1 unrelated |\n|---|---|---|---|---|---|")
+    what = "FNC-1" if args.pairs == "fnc1" else "FNC-1 headline pairs,"
+    print(f"{what} {args.split} stories, {len(pairs):,} pairs, through the check path\n")
+    if args.pairs == "fnc1":
+        print("| variant | weighted | F1 agree | F1 disagree | F1 discuss | F1 unrelated |\n|---|---|---|---|---|---|")
+    else:
+        print("| variant | accuracy | agree right | denials found | denials called agree | observers called agree |\n"
+              "|---|---|---|---|---|---|")
     for name, decide, rule in variants:
         J._decide, J._names_missing = decide, rule  # type: ignore[assignment]
         J.topic_relatedness = (lambda c, v: 1.0) if name.startswith("no topic") else shipped_topic  # type: ignore[assignment]
         pred = [r.stance for r in J.judge_pairs(judge, pairs)]
-        f = f1_score(gold, pred, labels=["agree", "disagree", "discuss", "unrelated"], average=None)
-        print(f"| {name} | {fnc_score(gold, pred):.4f} | " + " | ".join(f"{x:.3f}" for x in f) + " |", flush=True)
+        if args.pairs == "fnc1":
+            f = f1_score(gold, pred, labels=["agree", "disagree", "discuss", "unrelated"], average=None)
+            print(f"| {name} | {fnc_score(gold, pred):.4f} | " + " | ".join(f"{x:.3f}" for x in f) + " |", flush=True)
+        else:  # a pair judged unrelated is neutral, as in `eval fnc1-headlines`
+            pred = ["discuss" if p == "unrelated" else p for p in pred]
+            n = {g: gold.count(g) for g in ("agree", "disagree", "discuss")}
+            hit = {g: sum(1 for a, b in zip(gold, pred, strict=True) if a == g and b == g) for g in n}
+            called = {g: sum(1 for a, b in zip(gold, pred, strict=True) if a == g and b == "agree") for g in n}
+            print(f"| {name} | {sum(hit.values()) / len(gold):.3f} | {hit['agree']} of {n['agree']} | "
+                  f"{hit['disagree']} of {n['disagree']} | {called['disagree']} | {called['discuss']} |", flush=True)
     J._decide, J._names_missing, J.topic_relatedness = shipped_decide, shipped_names, shipped_topic
     return 0
 
