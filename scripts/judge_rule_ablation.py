@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import corroborate.judge as J
     from corroborate.embed import load_embedder
-    from corroborate.evaluate_judge import fnc_score
+    from corroborate.evaluate_judge import _TO_NLI, fnc_score
     from corroborate.judge_data import _fnc1_rows, fnc1_split_of, load
     from corroborate.judge_model import JudgeModel
 
@@ -103,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         made = load("fnc1-headlines", args.data, args.split)[: args.limit]
         pairs = [(p.hypothesis, p.premise) for p in made]
-        gold = [{"entails": "agree", "contradicts": "disagree", "neutral": "discuss"}[p.label] for p in made]
+        gold = [p.label for p in made]
+
     def not_in_title_case(atom: str, evidence: str, a: int, b: int) -> str | None:
         """Candidate: a Title Case atom (a headline's) has no names the rule can tell from other words."""
         words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", atom) if len(w) > 3]
@@ -139,13 +141,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.pairs == "fnc1":
             f = f1_score(gold, pred, labels=["agree", "disagree", "discuss", "unrelated"], average=None)
             print(f"| {name} | {fnc_score(gold, pred):.4f} | " + " | ".join(f"{x:.3f}" for x in f) + " |", flush=True)
-        else:  # a pair judged unrelated is neutral, as in `eval fnc1-headlines`
-            pred = ["discuss" if p == "unrelated" else p for p in pred]
-            n = {g: gold.count(g) for g in ("agree", "disagree", "discuss")}
-            hit = {g: sum(1 for a, b in zip(gold, pred, strict=True) if a == g and b == g) for g in n}
-            called = {g: sum(1 for a, b in zip(gold, pred, strict=True) if a == g and b == "agree") for g in n}
-            print(f"| {name} | {sum(hit.values()) / len(gold):.3f} | {hit['agree']} of {n['agree']} | "
-                  f"{hit['disagree']} of {n['disagree']} | {called['disagree']} | {called['discuss']} |", flush=True)
+        else:  # read as `eval fnc1-headlines` reads it (a pair judged unrelated is neutral)
+            pred = [_TO_NLI[p] for p in pred]
+            n, got = Counter(gold), Counter(zip(gold, pred, strict=True))
+            right = sum(got[g, g] for g in n) / len(gold)
+            print(f"| {name} | {right:.3f} | {got['entails', 'entails']} of {n['entails']} | "
+                  f"{got['contradicts', 'contradicts']} of {n['contradicts']} | {got['contradicts', 'entails']} | "
+                  f"{got['neutral', 'entails']} |", flush=True)
     J._decide, J._names_missing, J.topic_relatedness = shipped_decide, shipped_names, shipped_topic
     return 0
 

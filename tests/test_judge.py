@@ -16,6 +16,13 @@ from corroborate.judge import Judge, _attribution_missing, judge_pairs, source_k
 from corroborate.judge_model import WEIGHTS, bundled_dir
 
 DENIALS = Path(__file__).parent / "data" / "denials.tsv"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _shared_data_with_fnc1() -> Path:
+    if not (SHARED_DATA / "fnc1" / "train_stances.csv").is_file():
+        pytest.skip(f"FNC-1 data not found at {SHARED_DATA / 'fnc1'} (the repo must sit next to shared/data)")
+    return SHARED_DATA
 
 
 def _stance(judge: Judge, claim: str, evidence: str) -> tuple[str, dict[str, float], str]:
@@ -318,9 +325,7 @@ def test_fnc1_headline_pairs_take_fnc1s_sides() -> None:
     """`fnc1-headlines` reads FNC-1's labels as sides: a debunking headline contradicts the story's
     reports and entails other debunks; each story sits in one split; at most three agreeing and three
     observing headlines per claim."""
-    data = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not (data / "fnc1" / "train_stances.csv").is_file():
-        pytest.skip(f"FNC-1 data not found at {data / 'fnc1'} (the repo must sit next to shared/data)")
+    data = _shared_data_with_fnc1()
     from corroborate.judge_data import fnc1_split_of, load
 
     parts = {split: load("fnc1-headlines", data, split) for split in ("train", "dev", "test")}
@@ -341,9 +346,7 @@ def test_real_headline_denials_floor(judge: Judge) -> None:
     (docs/evaluation.md, "Real headlines": the shipped judge finds 135 of 286 denials at precision 0.655
     and calls 21 of them support; the fourth pass found 73 and called 41 support). Floors a little
     under the measured figures; nothing is chosen on this split."""
-    data = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not (data / "fnc1" / "train_stances.csv").is_file():
-        pytest.skip(f"FNC-1 data not found at {data / 'fnc1'} (the repo must sit next to shared/data)")
+    data = _shared_data_with_fnc1()
     from corroborate.evaluate_judge import eval_headline_pairs
 
     scores = eval_headline_pairs(judge, data, "test")
