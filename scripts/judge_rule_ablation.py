@@ -1,8 +1,9 @@
 """Ablation of the judge's unlearned rules on FNC-1 *dev* stories, through the check path.
 
     python scripts/judge_rule_ablation.py --data ../shared/data [--split dev] [--limit N] [--pairs fnc1-headlines]
+                                          [--only TEXT ...]
 
-Runs ``judge_pairs`` over one story split nine ways, judging each sentence pair once (the model's
+Runs ``judge_pairs`` over one story split eleven ways, judging each sentence pair once (the model's
 calls are cached): as shipped (with the names rule, ``corroborate.judge._names_missing``); without
 it; with a candidate figures rule on top (a sentence that lacks a number the atom writes in digits,
 in it or in the 300 characters before, only discusses it), with the figures rule instead of the
@@ -10,10 +11,12 @@ names rule; and with a "denial first" choice of quote (a sentence whose related 
 0.5 speaks for the text even beside one that restates the claim); a denial that counts only when its
 sentence (and the 300 characters before) holds 30 % or 50 % of the atom's words; the names rule off
 for an atom written in Title Case (a headline's capitalised words are not names); and topic
-relatedness off (t = 1). With ``--pairs fnc1-headlines`` the same variants judge the real headline
-pairs of the split (``judge_data.fnc1_headlines``) instead of headlines against bodies. This is the
-script that kept the names rule and left the figures rule, "denial first" and the denial-coverage
-rule out (docs/evaluation.md); test stories are never read here.
+relatedness off (t = 1); and the cosine ramp that sets relatedness r moved lower (0.1-0.35 and
+0.15-0.4 instead of 0.2-0.45: same-story sentences in other words reach the judge). With ``--pairs
+fnc1-headlines`` the same variants judge the real headline pairs of the split
+(``judge_data.fnc1_headlines``) instead of headlines against bodies. This is the script that kept
+the names rule and left the figures rule, "denial first" and the denial-coverage rule out
+(docs/evaluation.md); test stories are never read here.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--limit", type=int)
     ap.add_argument("--pairs", default="fnc1", choices=("fnc1", "fnc1-headlines"),
                     help="FNC-1 headlines against bodies, or real headlines of one story against each other")
+    ap.add_argument("--only", action="append", default=[],
+                    help="run only variants whose name holds this text (repeatable); the shipped row always runs")
     args = ap.parse_args(argv)
 
     from sklearn.metrics import f1_score
@@ -71,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model.predict = cached  # type: ignore[method-assign]
     judge = J.Judge(model, load_embedder())
     shipped_decide, shipped_names, shipped_topic = J._decide, J._names_missing, J.topic_relatedness
+    shipped_low, shipped_high = J.RELATED_LOW, J.RELATED_HIGH
 
     def denial_first(atom: Any, ev: str, keep: list[tuple[int, int, float]], rows: Any) -> Any:
         rel = [J.relatedness(c) for _, _, c in keep]
@@ -126,7 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("denial needs 50 % of the atom's words", denial_covered(0.5), shipped_names),
         ("names rule off for a Title Case atom", shipped_decide, not_in_title_case),
         ("no topic relatedness (t = 1)", shipped_decide, shipped_names),
+        ("relatedness ramp 0.1-0.35", shipped_decide, shipped_names),
+        ("relatedness ramp 0.15-0.4", shipped_decide, shipped_names),
     ]
+    if args.only:
+        variants = [v for i, v in enumerate(variants) if i == 0 or any(o in v[0] for o in args.only)]
     what = "FNC-1" if args.pairs == "fnc1" else "FNC-1 headline pairs,"
     print(f"{what} {args.split} stories, {len(pairs):,} pairs, through the check path\n")
     if args.pairs == "fnc1":
@@ -137,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, decide, rule in variants:
         J._decide, J._names_missing = decide, rule  # type: ignore[assignment]
         J.topic_relatedness = (lambda c, v: 1.0) if name.startswith("no topic") else shipped_topic  # type: ignore[assignment]
+        ramp = re.search(r"ramp ([\d.]+)-([\d.]+)", name)
+        J.RELATED_LOW, J.RELATED_HIGH = (float(ramp[1]), float(ramp[2])) if ramp else (shipped_low, shipped_high)
         pred = [r.stance for r in J.judge_pairs(judge, pairs)]
         if args.pairs == "fnc1":
             f = f1_score(gold, pred, labels=["agree", "disagree", "discuss", "unrelated"], average=None)
@@ -149,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{got['contradicts', 'contradicts']} of {n['contradicts']} | {got['contradicts', 'entails']} | "
                   f"{got['neutral', 'entails']} |", flush=True)
     J._decide, J._names_missing, J.topic_relatedness = shipped_decide, shipped_names, shipped_topic
+    J.RELATED_LOW, J.RELATED_HIGH = shipped_low, shipped_high
     return 0
 
 
