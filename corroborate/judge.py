@@ -30,7 +30,7 @@ discuss/unrelated (:func:`combine`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,6 +169,16 @@ def source_keys(attribution: Attribution) -> list[str]:
     return named or [w for w in words[-1:] if w.lower() not in _TITLE_WORDS]
 
 
+def closest_sentences(
+    vec_of: Mapping[str, npt.NDArray[np.float32]], atom: str, evidence: str, spans: Sequence[tuple[int, int]], k: int
+) -> list[tuple[int, int, float]]:
+    """The ``k`` sentences of ``evidence`` the judge reads for ``atom``: ``(start, end, cosine)``, closest
+    first by the bi-encoder (``vec_of`` maps the atom and each sentence's :func:`content` to its vector)."""
+    av = vec_of[atom]
+    scored = sorted(((float(vec_of[content(evidence[a:b])] @ av), a, b) for a, b in spans), reverse=True)
+    return [(a, b, cos) for cos, a, b in scored[:k]]
+
+
 class Judge:
     """The loaded judge: the cross-encoder plus the bi-encoder that picks the sentences it reads."""
 
@@ -210,9 +220,7 @@ class Judge:
         picked: list[list[tuple[int, int, float]]] = []
         pairs: list[tuple[str, str]] = []
         for (atom, ev), ss in zip(jobs, spans, strict=True):
-            av = vec_of[atom.text]
-            scored = sorted(((float(vec_of[content(ev[a:b])] @ av), a, b) for a, b in ss), reverse=True)
-            keep = [(a, b, cos) for cos, a, b in scored[: self.sentences]]
+            keep = closest_sentences(vec_of, atom.text, ev, ss, self.sentences)
             picked.append(keep)
             # a sentence at or below RELATED_LOW is unrelated whatever the judge says (r = 0): not asked
             pairs.extend((content(ev[a:b]), atom.text) for a, b, cos in keep if relatedness(cos) > 0.0)

@@ -26,7 +26,15 @@ import numpy as np
 def features(data: Path, split: str, limit: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(atom features [cosine, coverage], atom's pair index, pair related?, ramp-related per atom)."""
     from corroborate.embed import load_embedder
-    from corroborate.judge import SENTENCES_PER_EVIDENCE, claim_atoms, content, coverage, relatedness, sentences
+    from corroborate.judge import (
+        SENTENCES_PER_EVIDENCE,
+        claim_atoms,
+        closest_sentences,
+        content,
+        coverage,
+        relatedness,
+        sentences,
+    )
     from corroborate.judge_data import _fnc1_rows, fnc1_split_of
 
     claims, bodies, _, labels, topics = _fnc1_rows(data)
@@ -47,10 +55,9 @@ def features(data: Path, split: str, limit: int | None) -> tuple[np.ndarray, np.
     related = np.array([labels[i] != "unrelated" for i, _, _ in jobs])
     for n, (i, atoms, spans) in enumerate(jobs):
         for atom in atoms:
-            scored = sorted(((float(vec_of[content(bodies[i][a:b])] @ vec_of[atom.text]), a, b) for a, b in spans),
-                            reverse=True)[:SENTENCES_PER_EVIDENCE]
-            cos = scored[0][0] if scored else 0.0
-            rows.append([cos, coverage(atom.text, bodies[i], [(a, b) for _, a, b in scored])])
+            read = closest_sentences(vec_of, atom.text, bodies[i], spans, SENTENCES_PER_EVIDENCE)
+            cos = read[0][2] if read else 0.0
+            rows.append([cos, coverage(atom.text, bodies[i], [(a, b) for a, b, _ in read])])
             pair_of.append(n)
             ramp.append(relatedness(cos) > 0.5)
     return np.array(rows), np.array(pair_of), related, np.array(ramp)
