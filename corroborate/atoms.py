@@ -5,7 +5,9 @@ marks a stark departure from previous policies" holds several claims. Each gets 
 
 - ``main``: the main clause, with the parts below cut out;
 - ``relative`` / ``appositive``: "a decision that has baffled Pentagon officials" → "Trump's
-  refusal has baffled Pentagon officials";
+  refusal has baffled Pentagon officials"; set off after the main verb, an event noun ("…, a move
+  that angered traders") is said of the whole clause → "The council raised the toll, which angered
+  traders";
 - ``provenance``: participles that say where something came from or how it is known ("first
   reported by TASS", "confirmed through …", "outlined in a memo") → "The declaration was first
   reported by TASS";
@@ -17,7 +19,9 @@ marks a stark departure from previous policies" holds several claims. Each gets 
 Atoms that only frame or judge ("is framed by his inner circle as", "marks a stark departure",
 "laced with calculated calm") are kept with ``checkable=False`` and a reason: they are not claims.
 Each atom carries the attribution that covers it: the sentence's own speaker ("S said P": the atom
-is that S said P) unless the speaker is named inside another atom (a provenance participle).
+is that S said P) unless the speaker is named inside another atom (a provenance participle). A
+speaker carried from an earlier sentence (the second sentence of an anonymous source's quote) covers
+every atom of the sentence.
 
 Everything is rules over the same spaCy parse as :mod:`corroborate.claims`; when the parse gives
 nothing to cut, the sentence is one ``main`` atom.
@@ -71,6 +75,12 @@ PROVENANCE_VERBS = frozenset({
     "cite", "attribute", "source", "first", "break",
 })
 RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom", "whose"})
+# Nouns that name what the clause before them did: "…, a move that angered traders" is said of the whole event.
+EVENT_NOUNS = frozenset({
+    "move", "decision", "step", "development", "shift", "change", "reversal", "blow", "setback", "sign", "measure",
+    "gesture", "action", "turn", "response", "compromise", "concession", "departure", "escalation",
+    "u-turn", "victory", "defeat", "snub", "rebuke", "milestone", "outcome", "result", "twist",
+})
 FINITE_TAGS = frozenset({"VBD", "VBZ", "VBP", "VBN", "MD"})
 
 
@@ -128,10 +138,18 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
     cut: set[int] = set()  # token ids removed from the main clause
     extra: list[tuple[str, str, set[int]]] = []  # (kind, text, token ids it covers)
 
+    events: list[Token] = []  # "…, a move that angered traders": said of the whole clause
     for tok in sent:
-        if tok.dep_ == "relcl" and tok.head.pos_ in ("NOUN", "PROPN", "PRON") and not _is_complement(tok):
+        if _event_appositive(tok, root):
             ids = _clause_ids(tok)
-            anchor = _anchor(tok.head)
+            if not ids & cut:
+                events.append(tok)
+                cut |= ids
+        elif tok.dep_ == "relcl" and tok.head.pos_ in ("NOUN", "PROPN", "PRON") and not _is_complement(tok) and not (
+            tok.tag_ == "VB" and any(c.dep_ == "aux" and c.lower_ == "to" for c in tok.children)
+        ):  # "a reason to strike" is a noun phrase, not a clause with a claim of its own
+            ids = _clause_ids(tok)
+            anchor = _person_anchor(tok.head) if tok.left_edge.lower_ in ("who", "whom", "whose") else _anchor(tok.head)
             body = [doc[i] for i in sorted(ids) if not (i == min(ids) and doc[i].lower_ in RELATIVE_PRONOUNS)]
             body = [t for t in body if not (t.is_punct and t.i in (min(ids), max(ids)))]
             if anchor is not None and body and not (ids & cut):
@@ -215,6 +233,19 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
     for kind, text, ids in extra:
         attr = _attribution_for(kind, text, ids, cue_ids, attribution)
         atoms.append(_atom(text, kind, attr))
+    for noun in events:
+        # the event with what the writer says of it: "X raised the toll on Monday, which angered traders"
+        event = list(main_tokens)
+        while event and event[-1].is_punct:
+            event.pop()
+        relcls = [c for c in noun.children if c.dep_ == "relcl"]
+        if relcls:
+            rc = relcls[0]
+            said = [t for t in rc.subtree if not (t.i == rc.left_edge.i and t.lower_ in RELATIVE_PRONOUNS)]
+            text = f"{_join(event)}, which {_join(said)}"
+        else:
+            text = f"{_join(event)}, {_join(list(noun.subtree))}"
+        atoms.append(_atom(text, APPOSITIVE, main_attr))
     atoms = [a for a in atoms if len(a.text.split()) >= MIN_ATOM_WORDS] or [_atom(sent.text, MAIN, attribution)]
     seen: set[str] = set()
     unique = []
@@ -226,27 +257,29 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
 
 
 def _attribution_for(kind: str, text: str, ids: set[int], cue_ids: set[int], attribution: Attribution) -> Attribution:
+    if attribution.kind == "none":
+        return NO_ATTRIBUTION
     if cue_ids and cue_ids <= ids:
         return attribution  # "first reported by TASS": this atom names its source
-    if kind == PROVENANCE:
-        return NO_ATTRIBUTION
-    if cue_ids:
-        # the sentence's speaker says the whole sentence, satellites included
-        return attribution
-    return NO_ATTRIBUTION
+    if kind == PROVENANCE and cue_ids:
+        return NO_ATTRIBUTION  # the source is named elsewhere in the sentence: this participle is the writer's
+    # the sentence's speaker says the whole sentence, satellites included; so does a speaker carried
+    # from an earlier sentence ("'It fractured the country and gave them a pretext,'" inside a quote)
+    return attribution
 
 
 def _cue_ids(sent: Span, attribution: Attribution) -> set[int]:
-    """Token ids of the attribution's cue and source inside ``sent`` (empty when none is found)."""
+    """Token ids of the attribution's source inside ``sent`` (empty when none is found: the speaker is
+    carried from an earlier sentence). Matched on characters, so "a top-secret memo" is found whatever
+    the tokenizer does with its hyphen."""
     if attribution.kind == "none" or not attribution.source:
         return set()
-    words = attribution.source.lower().split()
-    for tok in sent:
-        if tok.lower_ == words[0]:
-            span = sent.doc[tok.i : tok.i + len(words)]
-            if span.text.lower() == attribution.source.lower():
-                return {t.i for t in span}
-    return set()
+    source = " ".join(attribution.source.split()).lower()
+    at = sent.text.lower().find(source)
+    if at < 0:
+        return set()
+    start, end = sent.start_char + at, sent.start_char + at + len(source)
+    return {t.i for t in sent if t.idx < end and t.idx + len(t.text) > start}
 
 
 def _atom(text: str, kind: str, attribution: Attribution) -> Atom:
@@ -272,6 +305,20 @@ def _not_checkable(text: str, kind: str) -> str | None:
         if any(a.lemma_.lower() in EVALUATIVE_ADJECTIVES for a in judged):
             return "opinion"
     return None
+
+
+def _event_appositive(tok: Token, root: Token) -> bool:
+    """"…, a move that angered traders" / "— a decision that surprised economists" after the main verb:
+    an indefinite event noun set off at the end of the clause names the clause's event, whatever noun
+    the parser hung it on ("The mayor's refusal, a decision that …, came" is said of the refusal)."""
+    return (
+        tok.pos_ == "NOUN"
+        and tok.lemma_.lower() in EVENT_NOUNS
+        and tok.dep_ not in ("nsubj", "nsubjpass", "ROOT")
+        and tok.left_edge.i > root.i
+        and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in tok.children)
+        and _set_off(tok)
+    )
 
 
 def _is_complement(clause: Token) -> bool:
@@ -328,6 +375,15 @@ def _anchor(tok: Token) -> Token | None:
             break
         cur = cur.head
     return tok if tok.pos_ in ("NOUN", "PROPN", "PRON") else None
+
+
+def _person_anchor(tok: Token) -> Token | None:
+    """Whom "…, who …" describes: the people of "some members of the council, who have …" (the parser
+    hangs the clause on the council), but never further out ("support among some members …")."""
+    cur = tok
+    while cur.dep_ == "pobj" and cur.head.lower_ == "of" and cur.head.head.pos_ in ("NOUN", "PROPN", "PRON"):
+        cur = cur.head.head
+    return cur if cur.pos_ in ("NOUN", "PROPN", "PRON") else None
 
 
 def _phrase(anchor: Token, skip: set[int]) -> list[Token]:

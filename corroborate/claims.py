@@ -87,7 +87,10 @@ ROLE_HEADS = frozenset({"spokesperson", "spokesman", "spokeswoman", "representat
 # Institutions speak on the record even without a proper name ("the ministry said").
 INSTITUTION_HEADS = _words(
     """office ministry government administration department agency embassy police military army
-    court parliament council commission company kremlin presidency cabinet committee"""
+    court parliament council commission company kremlin presidency cabinet committee authority board
+    regulator bank bureau service union party firm organisation organization association federation
+    university hospital senate assembly watchdog tribunal secretariat directorate inspectorate
+    municipality utility"""
 )
 NAMED_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "WORK_OF_ART"})
 DATE_LABELS = frozenset({"DATE", "TIME"})

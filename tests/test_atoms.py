@@ -82,3 +82,49 @@ def test_framing_verbs_and_anonymous_attribution() -> None:
     assert atoms[0].kind == MAIN and not atoms[0].checkable and atoms[0].reason == "framing"
     atoms = _atoms("Sources close to the ministry said a shipping consortium had offered to pay half of the cost.")
     assert atoms[0].checkable and atoms[0].anonymous
+
+
+def test_event_appositive_is_said_of_the_whole_clause() -> None:
+    # the parser hangs "a move" on the toll (or the verb); the writer says it of the rise
+    atoms = _kinds(_atoms("The council raised the bridge toll by half on Monday, a move that angered local traders."))
+    assert all("move" not in a.text and "angered" not in a.text for a in atoms[MAIN] + atoms[QUALIFIER])
+    (app,) = atoms[APPOSITIVE]
+    assert app.text == "The council raised the bridge toll by half on Monday, which angered local traders"
+    assert app.checkable and app.distinctive
+    atoms = _kinds(_atoms("The bank cut its main rate to 2 percent, a decision that surprised most economists."))
+    assert [a.text for a in atoms[APPOSITIVE]] == [
+        "The bank cut its main rate to 2 percent, which surprised most economists"]
+    # before the main verb the apposition is said of its noun, as before
+    atoms = _kinds(_atoms("The mayor's refusal to close the old ferry, a decision that has angered harbour workers, "
+                          "came after a two-hour meeting."))
+    assert [a.text for a in atoms[APPOSITIVE]] == [
+        "The mayor's refusal to close the old ferry has angered harbour workers"]
+
+
+def test_a_speaker_carried_from_the_sentence_before_covers_every_atom() -> None:
+    quote = [s for s in split_claims(
+        "\u2018The harbour deal was a mistake,\u2019 one anonymous official said. "
+        "\u2018It emptied the treasury and gave the guilds a reason to strike.\u2019"
+    ) if s.is_claim][1]
+    atoms = split_atoms(quote)
+    assert any(a.kind == CONJUNCT and "gave the guilds a reason to strike" in a.text for a in atoms)
+    assert not [a for a in atoms if a.kind == RELATIVE], atoms  # "a reason to strike" is no clause
+    # the conjunct is the official's words too: no report of the strike threat alone corroborates it
+    assert all(a.anonymous and a.attribution.source == "one anonymous official" for a in atoms)
+
+
+def test_the_source_is_found_whatever_the_tokenizer_does_with_it() -> None:
+    # "top-secret" is three tokens: the memo is still the source named inside the participle
+    kinds = _kinds(_atoms("The plan, outlined in a top-secret memo seen by a few reporters, envisions a toll on the "
+                          "Lenna bridge."))
+    (prov,) = kinds[PROVENANCE]
+    assert prov.anonymous and prov.attribution.source == "a top-secret memo seen by a few reporters"
+    (main,) = kinds[MAIN]
+    assert main.text == "The plan envisions a toll on the Lenna bridge." and main.attribution.kind == "none"
+
+
+def test_who_clause_is_said_of_the_people_it_follows() -> None:
+    atoms = _kinds(_atoms("The proposal has found support among some members of the Velm council, who have privately "
+                          "raised concerns about its cost."))
+    (rel,) = atoms[RELATIVE]
+    assert rel.text.startswith("Some members of the Velm council have privately raised concerns"), rel.text

@@ -169,6 +169,18 @@ def test_named_and_anonymous_speakers() -> None:
     assert plain.attribution.kind == "none" and plain.is_claim
 
 
+def test_institutions_without_a_proper_name_speak_on_the_record() -> None:
+    # "the harbour authority" is as accountable as "the ministry"; "officials" are not
+    authority, regulator, officials = split_claims(
+        "The harbour authority has confirmed that the ferry will resume service in May. "
+        "The energy regulator said prices would fall. "
+        "Officials said the bridge was closed."
+    )
+    assert (authority.attribution.kind, authority.attribution.source) == ("named", "harbour authority")
+    assert regulator.attribution.kind == "named"
+    assert officials.attribution.kind == "anonymous"
+
+
 def test_non_claims_are_kept_with_reasons() -> None:
     text = (
         "By Jane Doe\n\nPhoto: Getty Images\n\nWhat happens next?\n\n"
