@@ -159,6 +159,8 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
             ids = _clause_ids(tok)
             if ids & cut or not _set_off(tok):
                 continue  # "the engineer Tomas Wrenfield" names; only ", a decision that …," is an apposition
+            if doc[tok.left_edge.i - 1].text == "(" and tok.right_edge.i - tok.left_edge.i < 2:
+                continue  # "(Exclusive)", "(Rumor)": a headline's tag, not a claim about the noun before it
             anchor = _anchor(tok.head)
             relcls = [c for c in tok.children if c.dep_ == "relcl"]
             if anchor is not None and relcls:
@@ -440,11 +442,23 @@ def _join(tokens: list[Token]) -> str:
 _SPACE_PUNCT = re.compile(r"\s+([,.;:!?’”])")
 
 
+def _balanced(text: str) -> str:
+    """Without brackets left empty or unopened by a cut ("… $300,000 )")."""
+    text = re.sub(r"\(\s*\)", "", text)
+    out, depth = [], 0
+    for ch in text:
+        if ch == ")" and depth == 0:
+            continue
+        depth += (ch == "(") - (ch == ")")
+        out.append(ch)
+    return "".join(out)
+
+
 def _tidy(text: str) -> str:
-    text = _SPACE_PUNCT.sub(r"\1", " ".join(text.split()))
+    text = _SPACE_PUNCT.sub(r"\1", " ".join(_balanced(text).split()))
     text = re.sub(r"(?:,\s*){2,}", ", ", text)
     text = re.sub(r"^[,;:\s]+|[,;:\s]+$", "", text)
     text = re.sub(r",\s*\.$", ".", text)
-    if text and text[0].islower():
+    if text and text[0].islower() and not text[1:2].isupper():  # "iPhone", "eBay" keep their case
         text = text[0].upper() + text[1:]
     return text

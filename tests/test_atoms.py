@@ -128,3 +128,14 @@ def test_who_clause_is_said_of_the_people_it_follows() -> None:
                           "raised concerns about its cost."))
     (rel,) = atoms[RELATIVE]
     assert rel.text.startswith("Some members of the Velm council have privately raised concerns"), rel.text
+
+
+def test_a_headline_tag_in_brackets_is_no_apposition() -> None:
+    atoms = _atoms("Ilse Marrow Exits the Velm Harbour Film (Exclusive)")
+    assert [(a.kind, a.checkable, a.text) for a in atoms] == [
+        (MAIN, True, "Ilse Marrow Exits the Velm Harbour Film (Exclusive)")]
+    assert _atoms("eBay is planning a Velm Watch app")[0].text.startswith("eBay")  # a brand keeps its case
+    # a cut never leaves a bracket behind
+    cut = _atoms("Vice Media CEO Ilse Marrow Spent $300,000 on Las Vegas Dinner (Report)")
+    assert any(a.kind == QUALIFIER for a in cut), cut
+    assert all(a.text.count("(") == a.text.count(")") for a in cut), cut
