@@ -60,7 +60,7 @@ class Scores:
     def to_markdown(self) -> str:
         lines = [f"### {self.title}", "", f"{len(self.gold):,} pairs, accuracy **{self.accuracy:.3f}**"]
         for k, v in self.extra.items():
-            lines[-1] += f", {k} **{v:.4g}**"
+            lines[-1] += f", {k} **{v:.4f}**"
         lines += ["", "| class | precision | recall | F1 | n |", "|---|---|---|---|---|"]
         for lab, (p, r, f, n) in self.per_class().items():
             lines.append(f"| {lab} | {p:.3f} | {r:.3f} | {f:.3f} | {n} |")
