@@ -276,11 +276,11 @@ def _cue_ids(sent: Span, attribution: Attribution) -> set[int]:
     the tokenizer does with its hyphen."""
     if attribution.kind == "none" or not attribution.source:
         return set()
-    source = " ".join(attribution.source.split()).lower()
-    at = sent.text.lower().find(source)
-    if at < 0:
+    source = re.escape(" ".join(attribution.source.split())).replace(r"\ ", r"\s+")
+    found = re.search(rf"(?<!\w){source}(?!\w)", sent.text, re.IGNORECASE)  # "He" is not the "he" of "the"
+    if found is None:
         return set()
-    start, end = sent.start_char + at, sent.start_char + at + len(source)
+    start, end = sent.start_char + found.start(), sent.start_char + found.end()
     return {t.i for t in sent if t.idx < end and t.idx + len(t.text) > start}
 
 

@@ -139,3 +139,12 @@ def test_a_headline_tag_in_brackets_is_no_apposition() -> None:
     cut = _atoms("Vice Media CEO Ilse Marrow Spent $300,000 on Las Vegas Dinner (Report)")
     assert any(a.kind == QUALIFIER for a in cut), cut
     assert all(a.text.count("(") == a.text.count(")") for a in cut), cut
+
+
+def test_the_source_is_matched_as_whole_words() -> None:
+    from corroborate.atoms import _cue_ids, load_nlp
+    from corroborate.claims import Attribution
+
+    doc = load_nlp()("The bridge, which the council built, will close, he said.")
+    (found,) = _cue_ids(doc[:], Attribution("He", "named", "said"))
+    assert doc[found].text == "he"  # not the "he" inside "The" or "the"
