@@ -90,7 +90,7 @@ INSTITUTION_HEADS = _words(
     court parliament council commission company kremlin presidency cabinet committee authority board
     regulator bank bureau service union party firm organisation organization association federation
     university hospital senate assembly watchdog tribunal secretariat directorate inspectorate
-    municipality utility"""
+    municipality utility palace"""
 )
 NAMED_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "FAC", "WORK_OF_ART"})
 DATE_LABELS = frozenset({"DATE", "TIME"})
@@ -556,9 +556,17 @@ def _say_verb(tok: Token, ctx: _Context) -> tuple[int, Attribution] | None:
         speaker = _subject(tok)
     if speaker is None or speaker.lower_ in NOT_SPEAKERS:
         return None
+    if (cue == tok.text and tok.dep_ == "ROOT" and tok.lemma_.lower() in _TRANSITIVE_SAY
+            and all(c.dep_ in _BARE_PARTS for c in tok.children)):
+        return None  # a headline's passive: "Harbour toll plan revealed" says what was revealed, not who spoke
     if tok.lemma_.lower() not in CORE_SAY_VERBS and not _speaks(tok, speaker):
         return None  # "The expansion will add two berths": "add" reports nothing here
     return 1 + _depth(tok), _classify(speaker, cue, ctx)
+
+
+# Verbs of saying that need an object: "X revealed" with nothing else is a headline's "X (was) revealed".
+_TRANSITIVE_SAY = _words("reveal confirm disclose announce leak publish outline detail unveil")
+_BARE_PARTS = frozenset({"nsubj", "nsubjpass", "advmod", "punct", "aux", "auxpass", "neg"})
 
 
 def _speaks(verb: Token, speaker: Token) -> bool:

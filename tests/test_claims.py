@@ -388,3 +388,16 @@ def test_fuzz_split_claims(text: str) -> None:
         assert text[c.start : c.end] == c.text
         assert c.attribution.kind in ("named", "anonymous", "none")
         assert c.is_claim == (c.reason is None)
+
+
+def test_a_headline_passive_has_no_speaker() -> None:
+    # "X revealed" with nothing revealed is "X (was) revealed": X is the news, not its source
+    plan, arsonist, police, ministry = split_claims(
+        "Harbour toll plan revealed\n\n"
+        "Identity of Velm arsonist known as 'The Lantern' reportedly revealed\n\n"
+        "Police revealed the suspect's name on Monday.\n\n"
+        "The bridge will close, the ministry confirmed."
+    )
+    assert plan.attribution.kind == "none" and arsonist.attribution.kind == "none"
+    assert (police.attribution.kind, police.attribution.source) == ("named", "Police")
+    assert (ministry.attribution.kind, ministry.attribution.source) == ("named", "ministry")
