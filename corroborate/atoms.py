@@ -165,8 +165,7 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
             relcls = [c for c in tok.children if c.dep_ == "relcl"]
             if anchor is not None and relcls:
                 rc = relcls[0]
-                body = [t for t in rc.subtree if not (t.i == rc.left_edge.i and t.lower_ in RELATIVE_PRONOUNS)]
-                extra.append((APPOSITIVE, _join(_phrase(anchor, ids)) + " " + _join(body), ids))
+                extra.append((APPOSITIVE, _join(_phrase(anchor, ids)) + " " + _join(_without_pronoun(rc)), ids))
             elif anchor is not None:
                 be = "are" if anchor.tag_ in ("NNS", "NNPS") else "is"
                 extra.append((APPOSITIVE, f"{_join(_phrase(anchor, ids))} {be} {_join(list(tok.subtree))}", ids))
@@ -242,9 +241,7 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
             event.pop()
         relcls = [c for c in noun.children if c.dep_ == "relcl"]
         if relcls:
-            rc = relcls[0]
-            said = [t for t in rc.subtree if not (t.i == rc.left_edge.i and t.lower_ in RELATIVE_PRONOUNS)]
-            text = f"{_join(event)}, which {_join(said)}"
+            text = f"{_join(event)}, which {_join(_without_pronoun(relcls[0]))}"
         else:
             text = f"{_join(event)}, {_join(list(noun.subtree))}"
         atoms.append(_atom(text, APPOSITIVE, main_attr))
@@ -321,6 +318,11 @@ def _event_appositive(tok: Token, root: Token) -> bool:
         and any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in tok.children)
         and _set_off(tok)
     )
+
+
+def _without_pronoun(clause: Token) -> list[Token]:
+    """A relative clause's words without its leading pronoun: "that angered traders" → "angered traders"."""
+    return [t for t in clause.subtree if not (t.i == clause.left_edge.i and t.lower_ in RELATIVE_PRONOUNS)]
 
 
 def _is_complement(clause: Token) -> bool:

@@ -46,7 +46,6 @@ class CalibrationResult:
     current_macro_f1: float
     test: dict[str, float] | None = None  # the chosen thresholds on the held-out part
     test_claims: int = 0
-    test_current_macro_f1: float | None = None
     test_current: dict[str, float] | None = None  # the current settings on the held-out part
     test_gold_counts: dict[str, int] | None = None
 
@@ -69,22 +68,20 @@ class CalibrationResult:
             "|---|---|",
             *[f"| {k} | {v:.4f} |" for k, v in self.per_status_f1.items()],
         ]
-        if self.test is not None and self.test_current_macro_f1 is not None:
+        if self.test is not None and self.test_current is not None:
             lines += [
                 "",
                 f"**Held-out part ({self.test_claims:,} claims): status macro-F1 {self.test['macro_f1']:.4f}**, "
-                f"accuracy {self.test['accuracy']:.4f} (current settings: macro-F1 {self.test_current_macro_f1:.4f}"
-                + (f", accuracy {self.test_current['accuracy']:.4f}" if self.test_current else "") + ").",
+                f"accuracy {self.test['accuracy']:.4f} (current settings: macro-F1 "
+                f"{self.test_current['macro_f1']:.4f}, accuracy {self.test_current['accuracy']:.4f}).",
             ]
             if self.test_gold_counts:
                 lines += ["", "Gold statuses: " + ", ".join(f"{k} {v}" for k, v in self.test_gold_counts.items())]
-            current = self.test_current or {}
             lines += [
                 "",
                 "| status (held-out) | F1, chosen | F1, current |",
                 "|---|---|---|",
-                *[f"| {k} | {self.test[k]:.4f} | " + (f"{current[k]:.4f}" if k in current else "–") + " |"
-                  for k in STATUSES],
+                *[f"| {k} | {self.test[k]:.4f} | {self.test_current[k]:.4f} |" for k in STATUSES],
             ]
         lines += [
             "",
@@ -184,5 +181,5 @@ def calibrate(data_dir: Path, settings: Settings, judge: Judge | None = None, li
     macro, acc, per = _scores(gold, _statuses(groups, labels, proba, chosen))
     current, current_acc, current_per = _scores(gold, _statuses(groups, labels, proba, settings))
     return replace(result, test={"macro_f1": macro, "accuracy": acc, **per}, test_claims=len(groups),
-                   test_current_macro_f1=current, test_current={"accuracy": current_acc, **current_per},
+                   test_current={"macro_f1": current, "accuracy": current_acc, **current_per},
                    test_gold_counts={s: gold.count(s) for s in STATUSES})

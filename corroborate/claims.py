@@ -67,6 +67,9 @@ CORE_SAY_VERBS = _words(
     """say tell report confirm reveal state announce claim deny warn insist allege acknowledge admit disclose
     declare reiterate argue assert contend tweet testify"""
 )
+# Verbs of saying that need an object: "X revealed" with nothing else is a headline's "X (was) revealed".
+_TRANSITIVE_SAY = _words("reveal confirm disclose announce leak publish outline detail unveil")
+_BARE_PARTS = frozenset({"nsubj", "nsubjpass", "advmod", "punct", "aux", "auxpass", "neg"})
 SPEAKER_ENTITIES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 # "X issued a statement": the subject of these verbs speaks when their object is a statement.
 ISSUE_VERBS = frozenset({"issue", "release", "publish", "put", "make", "give", "deliver"})
@@ -562,11 +565,6 @@ def _say_verb(tok: Token, ctx: _Context) -> tuple[int, Attribution] | None:
     if tok.lemma_.lower() not in CORE_SAY_VERBS and not _speaks(tok, speaker):
         return None  # "The expansion will add two berths": "add" reports nothing here
     return 1 + _depth(tok), _classify(speaker, cue, ctx)
-
-
-# Verbs of saying that need an object: "X revealed" with nothing else is a headline's "X (was) revealed".
-_TRANSITIVE_SAY = _words("reveal confirm disclose announce leak publish outline detail unveil")
-_BARE_PARTS = frozenset({"nsubj", "nsubjpass", "advmod", "punct", "aux", "auxpass", "neg"})
 
 
 def _speaks(verb: Token, speaker: Token) -> bool:

@@ -59,9 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import corroborate.judge as J
     from corroborate.embed import load_embedder
-    from corroborate.evaluate_judge import _TO_NLI, fnc_score
+    from corroborate.evaluate_judge import _TO_NLI, Scores, fnc_score
     from corroborate.judge_data import _fnc1_rows, fnc1_split_of, load
-    from corroborate.judge_model import JudgeModel
+    from corroborate.judge_model import LABELS, JudgeModel
 
     model = JudgeModel.load()
     cache: dict[tuple[str, str], Any] = {}
@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:  # read as `eval fnc1-headlines` reads it (a pair judged unrelated is neutral)
             pred = [_TO_NLI[p] for p in pred]
             n, got = Counter(gold), Counter(zip(gold, pred, strict=True))
-            right = sum(got[g, g] for g in n) / len(gold)
+            right = Scores("", LABELS, gold, pred).accuracy
             print(f"| {name} | {right:.3f} | {got['entails', 'entails']} of {n['entails']} | "
                   f"{got['contradicts', 'contradicts']} of {n['contradicts']} | {got['contradicts', 'entails']} | "
                   f"{got['neutral', 'entails']} |", flush=True)

@@ -43,8 +43,8 @@ def test_report_says_which_part_and_which_settings(tmp_path: Path) -> None:
     held = replace(
         result,
         test={"macro_f1": 0.61, "accuracy": 0.93, "corroborated": 0.52, "contradicted": 0.34, "unmatched": 0.97},
-        test_claims=1368, test_current_macro_f1=0.6, test_current={
-            "accuracy": 0.92, "corroborated": 0.5, "contradicted": 0.33, "unmatched": 0.96},
+        test_claims=1368, test_current={
+            "macro_f1": 0.6, "accuracy": 0.92, "corroborated": 0.5, "contradicted": 0.33, "unmatched": 0.96},
         test_gold_counts={"corroborated": 80, "contradicted": 12, "unmatched": 1276},
     )
     md = held.to_markdown()

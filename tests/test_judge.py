@@ -344,8 +344,8 @@ def test_fnc1_headline_pairs_take_fnc1s_sides() -> None:
 def test_real_headline_denials_floor(judge: Judge) -> None:
     """Real headlines of FNC-1's frozen test stories against each other, through the check path
     (docs/evaluation.md, "Real headlines": the shipped judge finds 135 of 286 denials at precision 0.655
-    and calls 21 of them support; the fourth pass found 73 and called 41 support). Floors a little
-    under the measured figures; nothing is chosen on this split."""
+    and calls 22 of them support, 21 before the atom fixes of 2026-12-01; the fourth pass found 73 and
+    called 41 support). Floors a little under the measured figures; nothing is chosen on this split."""
     data = _shared_data_with_fnc1()
     from corroborate.evaluate_judge import eval_headline_pairs
 
