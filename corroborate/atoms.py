@@ -19,9 +19,14 @@ marks a stark departure from previous policies" holds several claims. Each gets 
 Atoms that only frame or judge ("is framed by his inner circle as", "marks a stark departure",
 "laced with calculated calm") are kept with ``checkable=False`` and a reason: they are not claims.
 Each atom carries the attribution that covers it: the sentence's own speaker ("S said P": the atom
-is that S said P) unless the speaker is named inside another atom (a provenance participle). A
-speaker carried from an earlier sentence (the second sentence of an anonymous source's quote) covers
-every atom of the sentence.
+is that S said P) unless the speaker is named inside another atom (a provenance participle: "first
+reported by TASS" covers that participle only), or the atom is what the writer says of the thing
+spoken about or of the speaker ("The refusal, a decision that has baffled officials, is framed by his
+inner circle as …"; "Marrow, who was sacked in May, said …"). An event apposition to a reported
+clause ("The office confirmed that the ferry will stop — a move that drew protests") is said of what
+was reported, by the writer. A speaker carried from an earlier sentence (the second sentence of an
+anonymous source's quote) covers every atom of the sentence. Quotation marks whose partner was cut
+away are dropped; a relative clause that opens with "where" or "when" stays with its noun.
 
 Everything is rules over the same spaCy parse as :mod:`corroborate.claims`; when the parse gives
 nothing to cut, the sentence is one ``main`` atom.
@@ -75,6 +80,7 @@ PROVENANCE_VERBS = frozenset({
     "cite", "attribute", "source", "first", "break",
 })
 RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom", "whose"})
+ADVERBIAL_RELATIVES = frozenset({"where", "when", "why", "whereby"})
 # Nouns that name what the clause before them did: "…, a move that angered traders" is said of the whole event.
 EVENT_NOUNS = frozenset({
     "move", "decision", "step", "development", "shift", "change", "reversal", "blow", "setback", "sign", "measure",
@@ -147,7 +153,9 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
                 cut |= ids
         elif tok.dep_ == "relcl" and tok.head.pos_ in ("NOUN", "PROPN", "PRON") and not _is_complement(tok) and not (
             tok.tag_ == "VB" and any(c.dep_ == "aux" and c.lower_ == "to" for c in tok.children)
-        ):  # "a reason to strike" is a noun phrase, not a clause with a claim of its own
+        ) and tok.left_edge.lower_ not in ADVERBIAL_RELATIVES:
+            # "a reason to strike" is a noun phrase, not a clause with a claim of its own; "a zone where
+            # talks can proceed" says nothing on its own (its noun is no subject or object of it)
             ids = _clause_ids(tok)
             anchor = _person_anchor(tok.head) if tok.left_edge.lower_ in ("who", "whom", "whose") else _anchor(tok.head)
             body = [doc[i] for i in sorted(ids) if not (i == min(ids) and doc[i].lower_ in RELATIVE_PRONOUNS)]
@@ -223,6 +231,10 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
     without_q = [t for t in main_tokens if not any(t.i in q for q in qualifiers)]
     cue_ids = _cue_ids(sent, attribution)
     main_attr = attribution if not (cue_ids and cue_ids <= cut) else NO_ATTRIBUTION
+    speech = _speech_verb(sent, cue_ids)
+    # what the sentence says *of* the thing reported or framed, or of the speaker, is the writer's:
+    # "The refusal, a decision that has baffled officials, is framed by his inner circle as …"
+    writers = {t.i for c in speech.children if c.dep_ in ("nsubj", "nsubjpass") for t in c.subtree} if speech else set()
     main_atom = _atom(_join(without_q), MAIN, main_attr)
     if qualifiers and main_atom.checkable:
         # the qualified atom states the main clause too: it is the one that must be corroborated
@@ -232,11 +244,18 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
         others = set().union(*(o for o in qualifiers if o is not q)) if len(qualifiers) > 1 else set()
         atoms.append(_atom(_join([t for t in main_tokens if t.i not in others]), QUALIFIER, main_attr))
     for kind, text, ids in extra:
-        attr = _attribution_for(kind, text, ids, cue_ids, attribution)
+        attr = _attribution_for(kind, ids, cue_ids, cut, writers, attribution)
         atoms.append(_atom(text, kind, attr))
+    reported = None
+    if speech is not None and speech.i == root.i:
+        reported = next((c for c in speech.children if c.dep_ == "ccomp"), None)
     for noun in events:
-        # the event with what the writer says of it: "X raised the toll on Monday, which angered traders"
-        event = list(main_tokens)
+        # the event with what the writer says of it: "X raised the toll on Monday, which angered traders";
+        # in "The White House confirmed that Trump will host a summit — a move that drew praise" the
+        # event is what was reported, and the praise is the writer's to report
+        event = [t for t in reported.subtree if t.i not in cut] if reported is not None else list(main_tokens)
+        if event and event[0].dep_ == "mark":
+            event = event[1:]
         while event and event[-1].is_punct:
             event.pop()
         relcls = [c for c in noun.children if c.dep_ == "relcl"]
@@ -244,7 +263,7 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
             text = f"{_join(event)}, which {_join(_without_pronoun(relcls[0]))}"
         else:
             text = f"{_join(event)}, {_join(list(noun.subtree))}"
-        atoms.append(_atom(text, APPOSITIVE, main_attr))
+        atoms.append(_atom(text, APPOSITIVE, NO_ATTRIBUTION if reported is not None else main_attr))
     atoms = [a for a in atoms if len(a.text.split()) >= MIN_ATOM_WORDS] or [_atom(sent.text, MAIN, attribution)]
     seen: set[str] = set()
     unique = []
@@ -255,16 +274,41 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
     return unique[:MAX_ATOMS]
 
 
-def _attribution_for(kind: str, text: str, ids: set[int], cue_ids: set[int], attribution: Attribution) -> Attribution:
+def _attribution_for(
+    kind: str, ids: set[int], cue_ids: set[int], cut: set[int], writers: set[int], attribution: Attribution
+) -> Attribution:
     if attribution.kind == "none":
         return NO_ATTRIBUTION
     if cue_ids and cue_ids <= ids:
         return attribution  # "first reported by TASS": this atom names its source
     if kind == PROVENANCE and cue_ids:
         return NO_ATTRIBUTION  # the source is named elsewhere in the sentence: this participle is the writer's
+    if cue_ids and cue_ids <= cut:
+        # the source is named inside another part ("This declaration, first reported by TASS, … and has sent
+        # shockwaves through NATO"): it covers that part, not the rest
+        return NO_ATTRIBUTION
+    if ids and ids <= writers:
+        return NO_ATTRIBUTION  # said of the thing framed or of the speaker, by the writer
     # the sentence's speaker says the whole sentence, satellites included; so does a speaker carried
     # from an earlier sentence ("'It fractured the country and gave them a pretext,'" inside a quote)
     return attribution
+
+
+def _speech_verb(sent: Span, cue_ids: set[int]) -> Token | None:
+    """The verb the source speaks or frames with: "said" of "Sources said …", "framed" of "… is framed by his
+    inner circle as …" (None when the source is not in the sentence)."""
+    if not cue_ids:
+        return None
+    doc = sent.doc
+    top = next((doc[i] for i in sorted(cue_ids) if doc[i].head.i not in cue_ids or doc[i].head.i == i), None)
+    cur = top
+    for _ in range(6):
+        if cur is None or cur.head.i == cur.i:
+            break
+        cur = cur.head
+        if cur.pos_ in ("VERB", "AUX"):
+            return cur
+    return None
 
 
 def _cue_ids(sent: Span, attribution: Attribution) -> set[int]:
@@ -456,8 +500,37 @@ def _balanced(text: str) -> str:
     return "".join(out)
 
 
+def _quotes_balanced(text: str) -> str:
+    """Without quotation marks whose partner was cut away ("A ‘neutral zone where …", "… approach’.’").
+    A ’ before a letter or digit ("Trump’s", "’90s"), or after an s inside the text with no quote open
+    ("the workers’ union"), is an apostrophe; headlines close ‘ with ’, ′ or ', so a ‘ stays when any
+    of them follows it."""
+    drop: set[int] = set()
+    for opening, closers in (("‘", "’′'"), ("“", "”″")):  # straight quotes are left as they are
+        open_at: list[int] = []
+        closed_nowhere: list[int] = []
+        for i, ch in enumerate(text):
+            prev, nxt = text[i - 1 : i], text[i + 1 : i + 2]
+            if ch == opening:
+                open_at.append(i)
+            elif ch in closers and not nxt.isalnum() and not (
+                ch == "’" and not open_at and prev in "sS" and text[i + 1 :].strip(" .,;:!?")
+            ):
+                if open_at:
+                    open_at.pop()
+                elif ch in "’”":
+                    closed_nowhere.append(i)
+        drop.update(open_at)
+        # a closing mark opened nowhere is dropped only at the very end ("… not deepen it.’"), and not where
+        # a ’ opens a quote in the text (":’You’ve just eaten your son’")
+        opens_elsewhere = any(text[k] == "’" and (k == 0 or not text[k - 1].isalnum()) and text[k + 1 : k + 2].isalnum()
+                              for k in range(len(text)))
+        drop.update(k for k in closed_nowhere if not text[k + 1 :].strip(" .,;:!?") and not opens_elsewhere)
+    return "".join(ch for i, ch in enumerate(text) if i not in drop)
+
+
 def _tidy(text: str) -> str:
-    text = _SPACE_PUNCT.sub(r"\1", " ".join(_balanced(text).split()))
+    text = _SPACE_PUNCT.sub(r"\1", " ".join(_quotes_balanced(_balanced(text)).split()))
     text = re.sub(r"(?:,\s*){2,}", ", ", text)
     text = re.sub(r"^[,;:\s]+|[,;:\s]+$", "", text)
     text = re.sub(r",\s*\.$", ".", text)

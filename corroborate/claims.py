@@ -562,9 +562,41 @@ def _say_verb(tok: Token, ctx: _Context) -> tuple[int, Attribution] | None:
     if (cue == tok.text and tok.dep_ == "ROOT" and tok.lemma_.lower() in _TRANSITIVE_SAY
             and all(c.dep_ in _BARE_PARTS for c in tok.children)):
         return None  # a headline's passive: "Harbour toll plan revealed" says what was revealed, not who spoke
+    if cue == tok.text and _headline_passive(tok, speaker):
+        return None  # "Developers Told to Limit Features", "Store said to open in May": no one speaks here
+    if _in_quoted_title(tok):
+        return None  # "Banksy 'Arrested & Real Identity Revealed' Is the Same Hoax": the verb is quoted words
     if tok.lemma_.lower() not in CORE_SAY_VERBS and not _speaks(tok, speaker):
         return None  # "The expansion will add two berths": "add" reports nothing here
     return 1 + _depth(tok), _classify(speaker, cue, ctx)
+
+
+def _headline_passive(verb: Token, subject: Token) -> bool:
+    """"X told to …" / "X said to …" without an auxiliary: a headline's passive (X was told, X is said
+    to), whose subject is told or talked about, not a speaker."""
+    doc = verb.doc
+    return (
+        verb.tag_ in ("VBD", "VBN")
+        and subject.pos_ != "PRON"
+        and verb.i + 1 < len(doc) and doc[verb.i + 1].lower_ == "to"  # the parse of a Title Case rest varies
+        and not any(c.dep_ in ("aux", "auxpass", "ccomp", "parataxis") for c in verb.children)
+    )
+
+
+def _in_quoted_title(verb: Token) -> bool:
+    """Whether ``verb`` sits inside quotation marks that open after the sentence's start (a quoted title or
+    phrase: "Banksy 'Arrested & Identity Revealed' Is a Hoax"); a sentence that opens with its quote may
+    report a voice inside it, and a verb outside the marks ("…,' he said") is the sentence's own."""
+    sent = verb.sent
+    opened: int | None = None
+    for t in sent:
+        if t.tag_ == "``" and opened is None:
+            opened = t.i
+        elif t.tag_ == "''" and opened is not None:
+            if opened < verb.i < t.i:
+                return opened > sent.start
+            opened = None
+    return False
 
 
 def _speaks(verb: Token, speaker: Token) -> bool:
@@ -683,11 +715,11 @@ def _entity_text(tok: Token) -> str:
         return tok.text
     doc = tok.doc
     start = tok.i
-    while start > 0 and doc[start].ent_iob_ == "I":
+    while start > 0 and doc[start].ent_iob_ == "I" and doc[start - 1].pos_ != "VERB":
         start -= 1
     end = tok.i + 1
-    while end < len(doc) and doc[end].ent_iob_ == "I":
-        end += 1
+    while end < len(doc) and doc[end].ent_iob_ == "I" and doc[end].pos_ != "VERB":
+        end += 1  # a Title Case headline's entity can run on over its verb: "ISIS Video Shows Execution"
     name = _strip_possessive(doc[start:end].text)
     return re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)
 

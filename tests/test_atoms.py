@@ -148,3 +148,58 @@ def test_the_source_is_matched_as_whole_words() -> None:
     doc = load_nlp()("The bridge, which the council built, will close, he said.")
     (found,) = _cue_ids(doc[:], Attribution("He", "named", "said"))
     assert doc[found].text == "he"  # not the "he" inside "The" or "the"
+
+
+def test_what_the_writer_says_of_the_framed_thing_or_of_the_speaker_is_not_the_speakers() -> None:
+    # the inner circle frames the refusal; that it baffled the generals is the writer's claim
+    atoms = _kinds(_atoms(
+        "The mayor's refusal to close the ferry, a decision that has baffled harbour engineers, is framed by his "
+        "inner circle as a careful effort to create a \u2018quiet zone\u2019 where talks can proceed."
+    ))
+    (main,) = atoms[MAIN]
+    assert not main.checkable and main.anonymous
+    assert "where talks can proceed" in main.text  # "a zone where talks can proceed" is no claim of its own
+    assert RELATIVE not in atoms, atoms
+    (app,) = atoms[APPOSITIVE]
+    assert app.text == "The mayor's refusal to close the ferry has baffled harbour engineers"
+    assert app.checkable and app.attribution.kind == "none"
+    # so is a description of the speaker
+    atoms = _kinds(_atoms("Ilse Marrow, who was sacked as harbour master in May, said the quay would close."))
+    (rel,) = atoms[RELATIVE]
+    assert rel.text.startswith("Ilse Marrow was sacked") and rel.attribution.kind == "none"
+    assert atoms[MAIN][0].attribution.source == "Ilse Marrow"
+
+
+def test_a_source_named_in_a_participle_covers_only_that_participle() -> None:
+    atoms = _kinds(_atoms(
+        "The minister's pledge, first reported by Orvik Radio, marks a shift in policy and has sent shockwaves "
+        "through the Velm guilds."
+    ))
+    (prov,) = atoms[PROVENANCE]
+    assert prov.attribution.source == "Orvik Radio"
+    assert all(a.attribution.kind == "none" for k in (MAIN, CONJUNCT) for a in atoms[k]), atoms
+
+
+def test_an_event_apposition_to_a_reported_clause_is_said_of_what_was_reported() -> None:
+    atoms = _kinds(_atoms(
+        "The harbour office has confirmed that the Velm ferry will stop running in March\u2014a move that has "
+        "already drawn protests from traders."
+    ))
+    (app,) = atoms[APPOSITIVE]
+    assert app.text == "The Velm ferry will stop running in March, which has already drawn protests from traders"
+    assert app.attribution.kind == "none"  # the protests are the writer's to report, not the office's
+    assert atoms[MAIN][0].attribution.kind == "named"
+
+
+def test_quotation_marks_cut_from_their_partner_are_dropped() -> None:
+    from corroborate.atoms import _quotes_balanced
+
+    atoms = _atoms("Marrow praised the council\u2019s \u2018steady hand\u2019 and reiterated her pledge to "
+                   "\u2018keep the ferry running for good.\u2019")
+    assert [a.text for a in atoms] == [
+        "Marrow praised the council\u2019s \u2018steady hand\u2019.",
+        "Marrow reiterated her pledge to keep the ferry running for good",
+    ]
+    assert _quotes_balanced("the guilds\u2019 hall said \u2018no\u2019") == "the guilds\u2019 hall said \u2018no\u2019"
+    assert _quotes_balanced("Don\u2019t \u2018Reset All\u2019 now") == "Don\u2019t \u2018Reset All\u2019 now"
+    assert _quotes_balanced("Says \u2018At Least 10\u2032 Fighters") == "Says \u2018At Least 10\u2032 Fighters"

@@ -401,3 +401,20 @@ def test_a_headline_passive_has_no_speaker() -> None:
     assert plan.attribution.kind == "none" and arsonist.attribution.kind == "none"
     assert (police.attribution.kind, police.attribution.source) == ("named", "Police")
     assert (ministry.attribution.kind, ministry.attribution.source) == ("named", "ministry")
+
+
+def test_headline_passives_and_quoted_titles_have_no_speaker() -> None:
+    from corroborate.claims import split_claims
+
+    def source(text: str) -> str | None:
+        (s,) = split_claims(text)
+        return s.attribution.source
+
+    # "X told to …", "X said to …": X is told or talked about
+    assert source("Velm Harbour Pilots Told to Limit Night Crossings to Save Fuel") is None
+    assert source("Orvik Shipping said to buy two Velm ferries for 40 million crowns") is None
+    # a verb inside a quoted title is the title's
+    assert source("Ilse Marrow 'Arrested & Real Identity Revealed' Is The Same Hoax From Last Year") is None
+    # the sentence's own voice still counts, inside or after its quote
+    assert source("\u2018The ferry will stop in March,\u2019 the harbour office said.") == "harbour office"
+    assert source("Orvik Shipping told reporters it would buy two Velm ferries.") == "Orvik Shipping"
