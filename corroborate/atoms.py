@@ -249,6 +249,9 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
     reported = None
     if speech is not None and speech.i == root.i:
         reported = next((c for c in speech.children if c.dep_ == "ccomp"), None)
+        if reported is not None and any(c.dep_ in ("nsubj", "nsubjpass") and c.pos_ == "PRON"
+                                        for c in reported.children):
+            reported = None  # "The council said it would raise the toll, a move …": "it" needs the whole clause
     for noun in events:
         # the event with what the writer says of it: "X raised the toll on Monday, which angered traders";
         # in "The White House confirmed that Trump will host a summit — a move that drew praise" the

@@ -189,6 +189,11 @@ def test_an_event_apposition_to_a_reported_clause_is_said_of_what_was_reported()
     assert app.text == "The Velm ferry will stop running in March, which has already drawn protests from traders"
     assert app.attribution.kind == "none"  # the protests are the writer's to report, not the office's
     assert atoms[MAIN][0].attribution.kind == "named"
+    # a reported clause whose subject is a pronoun needs the whole sentence to be read
+    atoms = _kinds(_atoms("The harbour office said on Monday it would raise the ferry fare, a move that angered "
+                          "traders."))
+    (app,) = atoms[APPOSITIVE]
+    assert app.text.startswith("The harbour office said on Monday it would raise the ferry fare, which angered"), app
 
 
 def test_quotation_marks_cut_from_their_partner_are_dropped() -> None:
