@@ -2,7 +2,10 @@
 (evidence sentence, claim) pairs from FNC-1 (headline against its best-matching body sentence),
 measured in one run with the batch sizes check (one claim's atoms × ~10 documents × 2 sentences)
 and stance (batches of 32) use, in float32 and in bfloat16 side by side (``judge_precision``;
-bfloat16 only pays where the CPU has it natively, which ``auto`` detects).
+bfloat16 only pays where the CPU has it natively, which ``auto`` detects); then the judging path
+itself (``Judge.judge_atoms``: sentence choice, the cross-encoder, the rules) on FNC-1 dev
+(headline, body) pairs with the two closest sentences read together (``READ_TOGETHER``) and
+without, side by side.
 
     python benchmarks/judge_speed.py [--quick]
 """
@@ -52,7 +55,40 @@ def main(argv: list[str] | None = None) -> int:
     print(f"auto picks {resolve_precision('auto')} here (native bfloat16: {native_bf16()})")
     print(f"ratio bfloat16 / float32 pairs/s at batch 20: {rates['bfloat16'][0][1] / rates['float32'][0][1]:.2f}; "
           f"same call on {same:.1%} of pairs, mean |Δp| {diff:.4f}")
+    read_together(n // 5)
     return 0
+
+
+def read_together(n: int) -> None:
+    """``Judge.judge_atoms`` with and without the second look at two sentences read together."""
+    import corroborate.judge as J
+    from corroborate.judge_data import _fnc1_rows, fnc1_split_of
+
+    claims, bodies, _, labels, topics = _fnc1_rows(DATA)
+    keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == "dev" and labels[i] != "unrelated"][:n]
+    jobs = [(a, bodies[i]) for i in keep for a in J.claim_atoms(claims[i]) if a.checkable]
+    judge = J.Judge.load()
+    judge.judge_atoms(jobs[:20])  # warm
+    seconds: dict[bool, float] = {}
+    asked: dict[bool, int] = {False: 0, True: 0}
+    predict = judge.model.predict
+    state = {"on": False}
+
+    def counted(pairs: list[tuple[str, str]], **kw: object) -> object:
+        asked[state["on"]] += len(pairs)
+        return predict(pairs, **kw)  # type: ignore[arg-type]
+
+    judge.model.predict = counted  # type: ignore[method-assign,assignment]
+    for on in (False, True):
+        J.READ_TOGETHER = state["on"] = on
+        start = time.perf_counter()
+        judge.judge_atoms(jobs)
+        seconds[on] = time.perf_counter() - start
+        print(f"judge_atoms, read together {'on' if on else 'off'}: {len(jobs):,} (atom, body) jobs in "
+              f"{seconds[on]:.1f} s ({len(jobs) / seconds[on]:.1f} jobs/s); cross-encoder pairs {asked[on]:,}")
+    judge.model.predict = predict  # type: ignore[method-assign]
+    J.READ_TOGETHER = True
+    print(f"ratio read together on / off, seconds: {seconds[True] / seconds[False]:.2f}")
 
 
 if __name__ == "__main__":

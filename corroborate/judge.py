@@ -6,7 +6,9 @@
 1. the evidence is split into sentences and the MiniLM bi-encoder keeps the
    ``SENTENCES_PER_EVIDENCE`` sentences closest to the atom (the judge never sees the rest);
 2. the cross-encoder (:mod:`corroborate.judge_model`) gives each kept sentence
-   P(entails), P(contradicts), P(neutral); the most decisive sentence is the quote;
+   P(entails), P(contradicts), P(neutral); where one of the two closest goes some way to stating or
+   denying the atom (``READ_TOGETHER_FROM``) it also reads the two together, in text order (a claim
+   whose parts two sentences state); the most decisive reading is the quote;
 3. relatedness r grows with the quote's cosine to the atom (``RELATED_LOW`` → ``RELATED_HIGH``), and
    the four stance probabilities are agree = r·P(entails), disagree = r·P(contradicts),
    discuss = r·P(neutral)·t, unrelated = 1 − r + r·P(neutral)·(1 − t), where t is the chance that the
@@ -46,6 +48,14 @@ from corroborate.passages import STOPWORDS
 from corroborate.settings import Settings
 
 SENTENCES_PER_EVIDENCE = 2
+# The two closest sentences are also read as one passage (in text order) when one of them alone already
+# goes some way to stating or denying the atom (P(entails) or P(contradicts) >= READ_TOGETHER_FROM): a
+# claim whose parts two sentences state ("found at Ayr station" + "with a suitcase") can be entailed by
+# them together, while two sentences that each only mention the atom's people are not asked (read
+# together, the judge took "X was held hostage since 2013" and "X was kidnapped in 2013" to state that X
+# was killed in a raid). Chosen by scripts/judge_rule_ablation.py on FNC-1 dev stories (docs/evaluation.md).
+READ_TOGETHER = True
+READ_TOGETHER_FROM = 0.2
 RELATED_LOW = 0.2  # cosine at which relatedness starts
 RELATED_HIGH = 0.45  # cosine from which a sentence is fully related
 # Is the text about the atom at all (FNC-1's related vs unrelated)? A logistic of the quote's cosine and
@@ -217,20 +227,55 @@ class Judge:
                        | {atom.text for atom, _ in jobs})
         vecs = self.embedder.encode(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
         vec_of = {t: vecs[i] for i, t in enumerate(texts)}
-        picked: list[list[tuple[int, int, float]]] = []
+        picked: list[list[Read]] = []
         pairs: list[tuple[str, str]] = []
         for (atom, ev), ss in zip(jobs, spans, strict=True):
-            keep = closest_sentences(vec_of, atom.text, ev, ss, self.sentences)
+            keep = [Read(a, b, cos, content(ev[a:b])) for a, b, cos in
+                    closest_sentences(vec_of, atom.text, ev, ss, self.sentences)]
             picked.append(keep)
             # a sentence at or below RELATED_LOW is unrelated whatever the judge says (r = 0): not asked
-            pairs.extend((content(ev[a:b]), atom.text) for a, b, cos in keep if relatedness(cos) > 0.0)
+            pairs.extend((r.text, atom.text) for r in keep if relatedness(r.cosine) > 0.0)
         probs = iter(self.model.predict(pairs, progress=progress))
         unasked = np.array([0.0, 0.0, 1.0], dtype=np.float32)
-        out: list[AtomJudgement] = []
-        for (atom, ev), keep in zip(jobs, picked, strict=True):
-            rows = np.stack([next(probs) if relatedness(cos) > 0.0 else unasked for _, _, cos in keep])
-            out.append(_decide(atom, ev, keep, rows))
-        return out
+        rows = [np.stack([next(probs) if relatedness(r.cosine) > 0.0 else unasked for r in keep])
+                for keep in picked]
+        # second look: the two closest sentences together, where one alone goes some way to stating or denying
+        # the atom
+        together: list[tuple[int, Read]] = []
+        for k, keep in enumerate(picked):
+            if READ_TOGETHER and len(keep) >= 2 and float(rows[k][:2, :2].max()) >= READ_TOGETHER_FROM:
+                first, second = sorted(keep[:2], key=lambda r: r.start)
+                if first.text.strip() != second.text.strip():  # a sentence printed twice is read once
+                    together.append((k, Read(first.start, second.end, max(first.cosine, second.cosine),
+                                             f"{first.text} {second.text}", (first, second))))
+        if together:
+            more = self.model.predict([(r.text, jobs[k][0].text) for k, r in together])
+            for (k, read), row in zip(together, more, strict=True):
+                picked[k] = [*picked[k], read]
+                rows[k] = np.vstack([rows[k], row])
+        return [_decide(atom, ev, keep, r) for (atom, ev), keep, r in zip(jobs, picked, rows, strict=True)]
+
+
+@dataclass(frozen=True)
+class Read:
+    """What the judge reads of an evidence text: one sentence, or two closest sentences together
+    (``parts``), with its offsets (from the first's start to the second's end) and cosine to the atom."""
+
+    start: int
+    end: int
+    cosine: float
+    text: str
+    parts: tuple[Read, Read] | None = None
+
+    def quote(self, evidence: str) -> str:
+        """The words read, as quoted: two sentences that are not neighbours are joined by " … "."""
+        if self.parts is None:
+            return evidence[self.start : self.end]
+        first, second = self.parts
+        between = evidence[first.end : second.start]
+        if not between.strip():
+            return evidence[self.start : self.end]
+        return f"{evidence[first.start : first.end]} … {evidence[second.start : second.end]}"
 
 
 @dataclass(frozen=True)
@@ -273,20 +318,20 @@ def judge_pairs(
     return out
 
 
-def _decide(
-    atom: Atom, evidence: str, keep: list[tuple[int, int, float]], rows: npt.NDArray[np.float32]
-) -> AtomJudgement:
-    # the most decisive sentence speaks for the text: a clear denial or statement beats a vaguer one
-    best = max(range(len(keep)), key=lambda i: (max(rows[i][0], rows[i][1]) * relatedness(keep[i][2]), keep[i][2]))
-    a, b, cos = keep[best]
+def _decide(atom: Atom, evidence: str, keep: Sequence[Read], rows: npt.NDArray[np.float32]) -> AtomJudgement:
+    # the most decisive reading speaks for the text: a clear denial or statement beats a vaguer one
+    best = max(range(len(keep)), key=lambda i: (max(rows[i][0], rows[i][1]) * relatedness(keep[i].cosine),
+                                                keep[i].cosine))
+    read = keep[best]
+    a, b, cos = read.start, read.end, read.cosine
     pe, pc, pn = (float(x) for x in rows[best])
     r = relatedness(cos)
     # what the judge calls neither stated nor denied is discussed only by a text about the atom
-    t = topic_relatedness(cos, coverage(atom.text, evidence, [(x, y) for x, y, _ in keep]))
+    t = topic_relatedness(cos, coverage(atom.text, evidence, [(x.start, x.end) for x in keep if x.parts is None]))
     p = {"agree": r * pe, "disagree": r * pc, "discuss": r * pn * t, "unrelated": 1.0 - r + r * pn * (1.0 - t)}
     stance = max(STANCES, key=lambda s: p[s])
     reason = "judge"
-    quote = evidence[a:b]
+    quote = read.quote(evidence)
     if stance == "agree":
         why = _attribution_missing(atom.attribution, evidence, a, b) or _names_missing(atom.text, evidence, a, b)
         if why:

@@ -3,7 +3,7 @@
     python scripts/judge_rule_ablation.py --data ../shared/data [--split dev] [--limit N] [--pairs fnc1-headlines]
                                           [--only TEXT ...]
 
-Runs ``judge_pairs`` over one story split twelve ways, judging each sentence pair once (the model's
+Runs ``judge_pairs`` over one story split thirteen ways, judging each sentence pair once (the model's
 calls are cached): as shipped (with the names rule, ``corroborate.judge._names_missing``); without
 it; with a candidate figures rule on top (a sentence that lacks a number the atom writes in digits,
 in it or in the 300 characters before, only discusses it), with the figures rule instead of the
@@ -12,8 +12,9 @@ names rule; and with a "denial first" choice of quote (a sentence whose related 
 sentence (and the 300 characters before) holds 30 % or 50 % of the atom's words; the names rule off
 for an atom written in Title Case (a headline's capitalised words are not names), or with a Title Case
 atom's capitalised words pooled into one name (the sentence must hold one of them); and topic
-relatedness off (t = 1); and the cosine ramp that sets relatedness r moved lower (0.1-0.35 and
-0.15-0.4 instead of 0.2-0.45: same-story sentences in other words reach the judge). With ``--pairs
+relatedness off (t = 1); the cosine ramp that sets relatedness r moved lower (0.1-0.35 and
+0.15-0.4 instead of 0.2-0.45: same-story sentences in other words reach the judge); and the two
+closest sentences read one by one only (``judge.READ_TOGETHER`` off: as before 2026-12-01). With ``--pairs
 fnc1-headlines`` the same variants judge the real headline pairs of the split
 (``judge_data.fnc1_headlines``) instead of headlines against bodies. This is the script that kept
 the names rule and left the figures rule, "denial first" and the denial-coverage rule out
@@ -79,8 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     shipped_decide, shipped_names, shipped_topic = J._decide, J._names_missing, J.topic_relatedness
     shipped_low, shipped_high = J.RELATED_LOW, J.RELATED_HIGH
 
-    def denial_first(atom: Any, ev: str, keep: list[tuple[int, int, float]], rows: Any) -> Any:
-        rel = [J.relatedness(c) for _, _, c in keep]
+    def denial_first(atom: Any, ev: str, keep: list[Any], rows: Any) -> Any:
+        rel = [J.relatedness(r.cosine) for r in keep]
         den = [i for i in range(len(keep)) if rows[i][1] * rel[i] >= 0.5 and rows[i][1] >= rows[i][0]]
         if den:
             i = max(den, key=lambda i: rows[i][1] * rel[i])
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def denial_covered(least: float) -> Callable[..., Any]:
         """Candidate: a denial counts only when its sentence (and the 300 characters before) holds at
         least ``least`` of the atom's words; else the text only discusses the atom."""
-        def decide(atom: Any, ev: str, keep: list[tuple[int, int, float]], rows: Any) -> Any:
+        def decide(atom: Any, ev: str, keep: list[Any], rows: Any) -> Any:
             j = shipped_decide(atom, ev, keep, rows)
             if j.stance == "disagree" and J.coverage(atom.text, ev, [(j.quote_start, j.quote_end)]) < least:
                 was = j.probabilities
@@ -146,25 +147,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("no topic relatedness (t = 1)", shipped_decide, shipped_names),
         ("relatedness ramp 0.1-0.35", shipped_decide, shipped_names),
         ("relatedness ramp 0.15-0.4", shipped_decide, shipped_names),
+        ("two closest sentences not read together", shipped_decide, shipped_names),
     ]
     if args.only:
         variants = [v for i, v in enumerate(variants) if i == 0 or any(o in v[0] for o in args.only)]
     what = "FNC-1" if args.pairs == "fnc1" else "FNC-1 headline pairs,"
     print(f"{what} {args.split} stories, {len(pairs):,} pairs, through the check path\n")
     if args.pairs == "fnc1":
-        print("| variant | weighted | F1 agree | F1 disagree | F1 discuss | F1 unrelated |\n|---|---|---|---|---|---|")
+        print("| variant | weighted | F1 agree | F1 disagree | F1 discuss | F1 unrelated "
+              "| agree right / called agree wrongly | denials right / called denial wrongly |\n"
+              "|---|---|---|---|---|---|---|---|")
     else:
         print("| variant | accuracy | agree right | denials found | denials called agree | observers called agree |\n"
               "|---|---|---|---|---|---|")
     for name, decide, rule in variants:
         J._decide, J._names_missing = decide, rule  # type: ignore[assignment]
+        J.READ_TOGETHER = not name.startswith("two closest sentences not")
         J.topic_relatedness = (lambda c, v: 1.0) if name.startswith("no topic") else shipped_topic  # type: ignore[assignment]
         ramp = re.search(r"ramp ([\d.]+)-([\d.]+)", name)
         J.RELATED_LOW, J.RELATED_HIGH = (float(ramp[1]), float(ramp[2])) if ramp else (shipped_low, shipped_high)
         pred = [r.stance for r in J.judge_pairs(judge, pairs)]
         if args.pairs == "fnc1":
             f = f1_score(gold, pred, labels=["agree", "disagree", "discuss", "unrelated"], average=None)
-            print(f"| {name} | {fnc_score(gold, pred):.4f} | " + " | ".join(f"{x:.3f}" for x in f) + " |", flush=True)
+            got = Counter(zip(gold, pred, strict=True))
+            agreed, denied = sum(got[g, "agree"] for g in set(gold)), sum(got[g, "disagree"] for g in set(gold))
+            print(f"| {name} | {fnc_score(gold, pred):.4f} | " + " | ".join(f"{x:.3f}" for x in f)
+                  + f" | {got['agree', 'agree']} / {agreed - got['agree', 'agree']} | {got['disagree', 'disagree']} / "
+                  f"{denied - got['disagree', 'disagree']} |", flush=True)
         else:  # read as `eval fnc1-headlines` reads it (a pair judged unrelated is neutral)
             pred = [_TO_NLI[p] for p in pred]
             n, got = Counter(gold), Counter(zip(gold, pred, strict=True))
@@ -173,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{got['contradicts', 'contradicts']} of {n['contradicts']} | {got['contradicts', 'entails']} | "
                   f"{got['neutral', 'entails']} |", flush=True)
     J._decide, J._names_missing, J.topic_relatedness = shipped_decide, shipped_names, shipped_topic
+    J.READ_TOGETHER = True
     J.RELATED_LOW, J.RELATED_HIGH = shipped_low, shipped_high
     return 0
 
