@@ -4,8 +4,8 @@ measured in one run with the batch sizes check (one claim's atoms × ~10 documen
 and stance (batches of 32) use, in float32 and in bfloat16 side by side (``judge_precision``;
 bfloat16 only pays where the CPU has it natively, which ``auto`` detects); then the judging path
 itself (``Judge.judge_atoms``: sentence choice, the cross-encoder, the rules) on FNC-1 dev
-(headline, body) pairs with the two closest sentences read together (``READ_TOGETHER``) and
-without, side by side.
+(headline, body) pairs with the two closest sentences also read together (``READ_TOGETHER``, off
+by default) and without, side by side.
 
     python benchmarks/judge_speed.py [--quick]
 """
@@ -87,7 +87,7 @@ def read_together(n: int) -> None:
         print(f"judge_atoms, read together {'on' if on else 'off'}: {len(jobs):,} (atom, body) jobs in "
               f"{seconds[on]:.1f} s ({len(jobs) / seconds[on]:.1f} jobs/s); cross-encoder pairs {asked[on]:,}")
     judge.model.predict = predict  # type: ignore[method-assign]
-    J.READ_TOGETHER = True
+    J.READ_TOGETHER = False
     print(f"ratio read together on / off, seconds: {seconds[True] / seconds[False]:.2f}")
 
 

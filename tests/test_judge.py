@@ -358,7 +358,13 @@ def test_real_headline_denials_floor(judge: Judge) -> None:
     assert scores.per_class()["entails"][0] >= 0.68, scores.to_markdown()
 
 
-def test_two_sentences_read_together_state_what_neither_states_alone(judge: Judge) -> None:
+def test_two_sentences_read_together_state_what_neither_states_alone(
+    judge: Judge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``READ_TOGETHER`` (off by default: it did not carry over to FNC-1's frozen test stories)."""
+    import corroborate.judge as J
+
+    monkeypatch.setattr(J, "READ_TOGETHER", True)
     claim = "A dog was found abandoned at Velm station with a suitcase full of its belongings."
     evidence = ("The animal charity said a dog had been abandoned at Velm station. Staff found a suitcase with its "
                 "toys, bowl and food next to it.")
