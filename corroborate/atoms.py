@@ -257,8 +257,8 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
         # in "The White House confirmed that Trump will host a summit — a move that drew praise" the
         # event is what was reported, and the praise is the writer's to report
         event = [t for t in reported.subtree if t.i not in cut] if reported is not None else list(main_tokens)
-        if event and event[0].dep_ == "mark":
-            event = event[1:]
+        if reported is not None and event and event[0].dep_ == "mark":
+            event = event[1:]  # "that"
         while event and event[-1].is_punct:
             event.pop()
         relcls = [c for c in noun.children if c.dep_ == "relcl"]

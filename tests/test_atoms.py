@@ -194,6 +194,10 @@ def test_an_event_apposition_to_a_reported_clause_is_said_of_what_was_reported()
                           "traders."))
     (app,) = atoms[APPOSITIVE]
     assert app.text.startswith("The harbour office said on Monday it would raise the ferry fare, which angered"), app
+    # only a reported clause loses its "that": a sentence's own "While …" stays
+    atoms = _kinds(_atoms("While the vote was close, the council raised the bridge toll, a move that angered traders."))
+    assert [a.text for a in atoms[APPOSITIVE]] == [
+        "While the vote was close, the council raised the bridge toll, which angered traders"]
 
 
 def test_quotation_marks_cut_from_their_partner_are_dropped() -> None:
