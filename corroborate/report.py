@@ -122,13 +122,16 @@ def to_markdown(report: ArticleReport | ClaimResult) -> str:
             lines += [f"Flags: {', '.join(e['flags'])}", ""]
         atoms = e.get("atoms") or []
         if len(atoms) > 1:
-            lines += ["| part | kind | status | voices for | voices against | note |", "|---|---|---|---|---|---|"]
+            # who says each part: a sentence's speaker need not say all of it ("The refusal, a decision
+            # that has baffled officials, is framed by his inner circle as …")
+            lines += ["| part | kind | said by | status | voices for | voices against | note |",
+                      "|---|---|---|---|---|---|---|"]
             for a in atoms:
                 note = a["reason"] or ("anonymous source" if a["attribution"]["kind"] == "anonymous" else "")
                 if a["checkable"] and not a["distinctive"]:
                     note = "carried by the qualified part"
                 lines.append(
-                    f"| {_md(a['text'])} | {a['kind']} | {a['status'] or 'not a claim'}"
+                    f"| {_md(a['text'])} | {a['kind']} | {_md(_attribution(a)) or '–'} | {a['status'] or 'not a claim'}"
                     f" | {_md(_voices(a, 'voices_for'))} | {_md(_voices(a, 'voices_against'))} | {_md(note)} |"
                 )
             lines.append("")

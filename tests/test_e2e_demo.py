@@ -116,6 +116,11 @@ def test_markdown_and_table(demo_home: Path) -> None:
     md = _run(demo_home, "article", str(DEMO / "article.txt"), "--outlet", "The Port Amsel Courier", "--markdown")
     assert md.returncode == 0 and md.stdout.startswith("# Check:")
     assert "contradicted" in md.stdout and "“" in md.stdout  # quotes behind the verdicts
+    # each part says who says it: the provenance is the trade magazine's, the approval the writer's
+    parts = {line.split(" | ")[0]: line for line in md.stdout.splitlines() if line.startswith("| The Kessel expansion")}
+    assert "| provenance | Keelhaven Review (named) |" in parts["| The Kessel expansion plan was first revealed by "
+                                                                "the trade magazine Keelhaven Review"], parts
+    assert "| main | – |" in parts["| The Kessel expansion plan was approved by the harbour authority."], parts
     table = _run(demo_home, "article", str(DEMO / "article.txt"))
     assert table.returncode == 0 and "corroborated" in table.stdout
 
