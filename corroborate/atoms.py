@@ -189,7 +189,7 @@ def _atoms(doc: Doc, sent: Span, attribution: Attribution) -> list[Atom]:
             anchor_text = _join(_phrase(anchor, ids))
             for part in _split_conj(tok):
                 kind = PROVENANCE if part[0].lemma_.lower() in PROVENANCE_VERBS or _has_agent(part) else RELATIVE
-                lead = [t for t in part if t.dep_ != "cc"]
+                lead = part[1:] if part and part[0].dep_ == "cc" else part  # "and confirmed …"; "rather than" stays
                 extra.append((kind, f"{anchor_text} {be} {_join(_with_advmods(lead))}", {t.i for t in part}))
             cut |= ids
 

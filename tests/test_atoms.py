@@ -212,3 +212,14 @@ def test_quotation_marks_cut_from_their_partner_are_dropped() -> None:
     assert _quotes_balanced("the guilds\u2019 hall said \u2018no\u2019") == "the guilds\u2019 hall said \u2018no\u2019"
     assert _quotes_balanced("Don\u2019t \u2018Reset All\u2019 now") == "Don\u2019t \u2018Reset All\u2019 now"
     assert _quotes_balanced("Says \u2018At Least 10\u2032 Fighters") == "Says \u2018At Least 10\u2032 Fighters"
+
+
+def test_a_participle_keeps_its_inner_conjunctions() -> None:
+    # only a part's own leading "and" goes ("… and confirmed through …"); "A and B", "rather than" stay
+    atoms = _kinds(_atoms("The Velm talks, facilitated by trusted advisors and former diplomats, began in May."))
+    assert any("facilitated by trusted advisors and former diplomats" in a.text for a in atoms[PROVENANCE]), atoms
+    kinds = _kinds(_atoms(
+        "The minister's declaration, first reported by Orvik Radio and confirmed through privileged access to "
+        "cabinet briefings, marks a stark departure from earlier policy."
+    ))
+    assert all(not a.text.split(" was ", 1)[1].startswith("and") for a in kinds[PROVENANCE]), kinds[PROVENANCE]
