@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model.predict = cached  # type: ignore[method-assign]
     judge = J.Judge(model, load_embedder())
     shipped_decide, shipped_names, shipped_topic = J._decide, J._names_missing, J.topic_relatedness
-    shipped_low, shipped_high = J.RELATED_LOW, J.RELATED_HIGH
+    shipped_low, shipped_high, shipped_together = J.RELATED_LOW, J.RELATED_HIGH, J.READ_TOGETHER
 
     def denial_first(atom: Any, ev: str, keep: list[Any], rows: Any) -> Any:
         rel = [J.relatedness(r.cosine) for r in keep]
@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         hold one (a headline's "Sparks" or "Probably Not" are no names of their own)."""
         if not title_case(atom):
             return shipped_names(atom, evidence, a, b)
-        pool = set().union(*J.names(atom)) if J.names(atom) else set()
+        pool: set[str] = set().union(*J.names(atom))
         window = {J._POSSESSIVE.sub("", w.lower()) for w in re.findall(r"[\w'’-]+", evidence[max(0, a - 300) : b])}
         return f"states it without the claim's names ({' '.join(sorted(pool))})" if pool and not pool & window else None
 
@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "|---|---|---|---|---|---|")
     for name, decide, rule in variants:
         J._decide, J._names_missing = decide, rule  # type: ignore[assignment]
-        J.READ_TOGETHER = name.startswith("two closest sentences also")
+        J.READ_TOGETHER = name.startswith("two closest sentences also") or shipped_together
         J.topic_relatedness = (lambda c, v: 1.0) if name.startswith("no topic") else shipped_topic  # type: ignore[assignment]
         ramp = re.search(r"ramp ([\d.]+)-([\d.]+)", name)
         J.RELATED_LOW, J.RELATED_HIGH = (float(ramp[1]), float(ramp[2])) if ramp else (shipped_low, shipped_high)
@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{got['contradicts', 'contradicts']} of {n['contradicts']} | {got['contradicts', 'entails']} | "
                   f"{got['neutral', 'entails']} |", flush=True)
     J._decide, J._names_missing, J.topic_relatedness = shipped_decide, shipped_names, shipped_topic
-    J.READ_TOGETHER = False
+    J.READ_TOGETHER = shipped_together
     J.RELATED_LOW, J.RELATED_HIGH = shipped_low, shipped_high
     return 0
 
