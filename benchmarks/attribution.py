@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterable, Sequence
 
 from common import ROOT, Report, base_args, fnc_bodies, machine_info, percentile
 
-from corroborate.passages import sentence_spans
-from corroborate.verdict import AttributionMatcher
+from corroborate.check.verdict import AttributionMatcher
+from corroborate.corpus.passages import sentence_spans
 
 GOAL = 1.2
 QUOTES_PER_CLAIM = 10  # settings.max_documents

@@ -23,14 +23,14 @@ import numpy as np
 import numpy.typing as npt
 from common import CACHE, DATA, Report, base_args, machine_info, ms, peak_rss_mib, percentile, sentence_vectors
 
-from corroborate import dedup, passages
-from corroborate.check import Checker
-from corroborate.embed import load_embedder
-from corroborate.index import load_index, sync_index
-from corroborate.judge import claim_atoms
-from corroborate.records import NewDocument
+from corroborate.check.checker import Checker
+from corroborate.corpus import dedup, passages
+from corroborate.corpus.embed import load_embedder
+from corroborate.corpus.index import load_index, sync_index
+from corroborate.corpus.records import NewDocument
+from corroborate.corpus.store import Store
+from corroborate.judge.reading import claim_atoms
 from corroborate.settings import Settings, load_settings
-from corroborate.store import Store
 
 OUTLETS = 40
 
@@ -170,7 +170,7 @@ def main() -> None:
     claims = claims_for(bodies, args.claims)
     report.note(f"{len(bodies)} FNC-1 bodies have every sentence in the vector cache; {len(claims)} claims")
     embedder = load_embedder()
-    from corroborate.judge import Judge
+    from corroborate.judge.reading import Judge
 
     stance_error = ""
     try:
@@ -193,7 +193,7 @@ def main() -> None:
         if stance_error:
             report.note(f"judge unavailable ({stance_error}); only embed and retrieve are timed")
             with Store(settings.store_path) as store:
-                from corroborate.retrieve import Retriever
+                from corroborate.check.retrieve import Retriever
 
                 retriever = Retriever(store, index, embedder, settings)
                 per: dict[str, list[float]] = {"embed": [], "retrieve": []}

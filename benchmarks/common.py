@@ -166,7 +166,7 @@ def fnc_headlines() -> list[str]:
 
 
 def _fnc_sentences() -> list[str]:
-    from corroborate.passages import sentence_spans
+    from corroborate.corpus.passages import sentence_spans
 
     out: list[str] = []
     for body in fnc_bodies():
@@ -212,7 +212,7 @@ def real_sentences() -> list[str]:
 
 def sentence_vectors(n: int, log: bool = True) -> tuple[list[str], npt.NDArray[np.float32]]:
     """The first ``n`` real sentences and their MiniLM vectors, embedding only what the cache lacks."""
-    from corroborate.embed import MODEL_NAME, load_embedder
+    from corroborate.corpus.embed import MODEL_NAME, load_embedder
 
     sentences = real_sentences()[:n]
     key = hashlib.sha256(MODEL_NAME.encode()).hexdigest()[:12]

@@ -25,10 +25,10 @@ from pathlib import Path
 from common import Report, base_args, fnc_bodies, machine_info, peak_rss_mib, rss_mib
 
 from corroborate.cli import import_documents
-from corroborate.embed import load_embedder
-from corroborate.passages import sentence_spans
+from corroborate.corpus.embed import load_embedder
+from corroborate.corpus.passages import sentence_spans
+from corroborate.corpus.store import Store
 from corroborate.settings import load_settings
-from corroborate.store import Store
 
 
 def write_documents(path: Path, count: int, per_doc: int) -> int:

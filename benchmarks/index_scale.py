@@ -36,7 +36,7 @@ from common import (
     variants,
 )
 
-from corroborate.index import IVF_NLIST, IVF_NPROBE, MIN_TRAIN_PER_LIST, VectorIndex, choose_kind
+from corroborate.corpus.index import IVF_NLIST, IVF_NPROBE, MIN_TRAIN_PER_LIST, VectorIndex, choose_kind
 from corroborate.settings import Settings
 
 TRAIN_BATCH = 20_000  # what sync_index hands VectorIndex.add first (Store.embeddings' batch)

@@ -21,14 +21,14 @@ from typing import Any
 
 from common import ROOT, Report, base_args, loopback_settings, machine_info, peak_rss_mib
 
-from corroborate.discover import discover_outlet
-from corroborate.embed import load_embedder
-from corroborate.fetch import Fetcher
-from corroborate.index import sync_index
-from corroborate.ingest import CorpusWriter, PageOutcome, candidates_for_known, extract_pages, fetch_pages_sync
-from corroborate.outlets import OutletRegistry, parse_outlets
+from corroborate.corpus.embed import load_embedder
+from corroborate.corpus.index import sync_index
+from corroborate.corpus.store import Store
+from corroborate.ingest.discover import discover_outlet
+from corroborate.ingest.fetch import Fetcher
+from corroborate.ingest.outlets import OutletRegistry, parse_outlets
+from corroborate.ingest.steps import CorpusWriter, PageOutcome, candidates_for_known, extract_pages, fetch_pages_sync
 from corroborate.settings import Settings
-from corroborate.store import Store
 
 
 async def _discover(outlet: Any, settings: Settings) -> Any:

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from common import DATA  # noqa: E402
 
-from corroborate import judge_data  # noqa: E402
-from corroborate.judge_model import WEIGHTS, JudgeModel, bundled_dir, native_bf16, resolve_precision  # noqa: E402
+from corroborate.judge.model import WEIGHTS, JudgeModel, bundled_dir, native_bf16, resolve_precision  # noqa: E402
+from corroborate.training import judge_data  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def read_together(n: int) -> None:
     """``Judge.judge_atoms`` with and without the second look at two sentences read together."""
-    import corroborate.judge as J
-    from corroborate.judge_data import _fnc1_rows, fnc1_split_of
+    import corroborate.judge.reading as J
+    from corroborate.training.judge_data import _fnc1_rows, fnc1_split_of
 
     claims, bodies, _, labels, topics = _fnc1_rows(DATA)
     keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == "dev" and labels[i] != "unrelated"][:n]

@@ -49,7 +49,8 @@ def _cpu() -> float:
 
 def child(path: Path, old: bool, split_it: bool) -> dict[str, Any]:
     """Split one text as `corroborate article` does (unless not ``split_it``) and fingerprint it, measuring each."""
-    from corroborate import claims, dedup
+    from corroborate.claims import sentences as claims
+    from corroborate.corpus import dedup
 
     if old:  # the sizes before issue 12, item 5: blocks of 100,000 characters, 64 of them per batch
         claims.MAX_BLOCK_CHARS = 100_000

@@ -25,7 +25,7 @@ from corroborate.errors import ConfigError, CorroborateError
 from corroborate.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from corroborate.check import Checker
+    from corroborate.check.checker import Checker
     from corroborate.service import ServiceClient
 
 EXIT_ERROR = 1
@@ -118,11 +118,11 @@ def ingest(
 ) -> None:
     """Discover, fetch, extract, dedup, store and index the outlets' news (a Prefect flow run)."""
     s = c.settings(outlets_file=outlets_file, task_runner=task_runner, dask_address=dask_address)
-    from corroborate.outlets import load_outlets
+    from corroborate.ingest.outlets import load_outlets
 
     load_outlets(s.outlets_file)  # fail fast, before Prefect starts, on a bad outlets file
     if since:
-        from corroborate.ingest import parse_iso_date
+        from corroborate.ingest.steps import parse_iso_date
 
         parse_iso_date(since, "--since")  # fail fast, before Prefect starts
     from flows.ingest import run_ingest
@@ -186,7 +186,7 @@ SHOWN_REJECTS = 20
 
 
 def _write_rejects(path: Path, docs: Path, rejects: dict[int, str]) -> None:
-    from corroborate.ingest import raw_lines
+    from corroborate.ingest.steps import raw_lines
     from corroborate.output import write_output
 
     def write(fh: Any) -> None:
@@ -206,15 +206,15 @@ def import_documents(
     is named on stderr or, given ``rejects_file``, written there as JSON with its number and
     reason, and the counts gain ``rejected``.
     """
-    from corroborate.dedup import content_hash
-    from corroborate.embed import load_embedder
-    from corroborate.index import sync_index
-    from corroborate.ingest import CorpusWriter, imported_record, prepare, read_jsonl_lines
-    from corroborate.lock import writer_lock
-    from corroborate.outlets import OutletRegistry, load_outlets
+    from corroborate.corpus.dedup import content_hash
+    from corroborate.corpus.embed import load_embedder
+    from corroborate.corpus.index import sync_index
+    from corroborate.corpus.lock import writer_lock
+    from corroborate.corpus.records import Extracted
+    from corroborate.corpus.store import Store
+    from corroborate.ingest.outlets import OutletRegistry, load_outlets
+    from corroborate.ingest.steps import CorpusWriter, imported_record, prepare, read_jsonl_lines
     from corroborate.output import check_output
-    from corroborate.records import Extracted
-    from corroborate.store import Store
 
     if not docs.is_file():
         raise ConfigError(f"{docs} does not exist or is not a file")
@@ -316,7 +316,7 @@ def check(
     if claim is not None:
         _require_utf8(claim)
     claims = [claim or ""] if claims_file is None else _read_claims(claims_file)
-    from corroborate.check import validate_claim
+    from corroborate.check.checker import validate_claim
 
     for text in claims:
         validate_claim(text)
@@ -360,7 +360,7 @@ def _require_utf8(claim: str) -> None:
 def _warm_or_here(s: Settings, work: Callable[[ServiceClient | Checker], T]) -> T:
     """``work`` done by the warm checker of `corroborate serve` for this data folder when one answers
     (no models to load: ~0.3 s instead of ~11 s), else by a Checker loaded in this process."""
-    from corroborate.check import Checker
+    from corroborate.check.checker import Checker
     from corroborate.service import ServiceUnavailable, connect_service
 
     debug = _err if s.debug else None
@@ -383,7 +383,7 @@ def _warm_or_here(s: Settings, work: Callable[[ServiceClient | Checker], T]) -> 
 
 
 def _read_claims(path: Path) -> list[str]:
-    from corroborate.check import read_text_file
+    from corroborate.check.checker import read_text_file
 
     text = read_text_file(path, "claims file")
     claims = [line.strip() for line in text.splitlines() if line.strip()]
@@ -404,8 +404,8 @@ def article(c: Context, source: str, as_json: bool, markdown: bool, outlet: str 
     s = c.settings()
     from dataclasses import replace
 
-    from corroborate.check import read_article
-    from corroborate.store import Store
+    from corroborate.check.checker import read_article
+    from corroborate.corpus.store import Store
 
     art = read_article(source, s)
     if outlet:
@@ -451,9 +451,9 @@ def stance(c: Context, pairs: Path, output: Path) -> None:
     spreadsheet shows it as text instead of running it as a formula.
     """
     s = c.settings()
-    from corroborate.judge import Judge
+    from corroborate.judge.pairs import read_pairs_csv, run_stance_csv
+    from corroborate.judge.reading import Judge
     from corroborate.output import check_output
-    from corroborate.stance import read_pairs_csv, run_stance_csv
 
     read_pairs_csv(pairs)  # validate before loading models
     check_output(output, [pairs])
@@ -489,9 +489,9 @@ def _current_settings() -> Settings:
 def _judge_eval(
     source: str, data: Path, split: str, limit: int | None, word_rules: bool = False, cache_dir: Path | None = None
 ) -> None:
-    from corroborate.evaluate_judge import eval_fnc1, eval_sentences
-    from corroborate.judge import Judge
-    from corroborate.judge_data import check_data
+    from corroborate.judge.reading import Judge
+    from corroborate.training.evaluate_judge import eval_fnc1, eval_sentences
+    from corroborate.training.judge_data import check_data
 
     check_data(source, data)  # a wrong folder fails in one line, before the models load
     judge = Judge.for_settings(_current_settings())
@@ -557,9 +557,9 @@ def eval_fnc1(data: Path, split: str, limit: int | None, word_rules: bool, cache
 def eval_fnc1_headlines(data: Path, split: str, limit: int | None) -> None:
     """Real headlines of one FNC-1 story against each other (same side, opposite sides, observing), judged
     as check judges them."""
-    from corroborate.evaluate_judge import eval_headline_pairs
-    from corroborate.judge import Judge
-    from corroborate.judge_data import check_data
+    from corroborate.judge.reading import Judge
+    from corroborate.training.evaluate_judge import eval_headline_pairs
+    from corroborate.training.judge_data import check_data
 
     check_data("fnc1-headlines", data)  # a wrong folder fails in one line, before the models load
     judge = Judge.for_settings(_current_settings())
@@ -573,9 +573,9 @@ def eval_fnc1_headlines(data: Path, split: str, limit: int | None) -> None:
 @_WORD_RULES
 def eval_denials(path: Path, word_rules: bool) -> None:
     """The news denial set, judged as check judges it: per-class precision and recall."""
-    from corroborate.evaluate_judge import eval_denials as run
-    from corroborate.evaluate_judge import read_denials
-    from corroborate.judge import Judge
+    from corroborate.judge.reading import Judge
+    from corroborate.training.evaluate_judge import eval_denials as run
+    from corroborate.training.evaluate_judge import read_denials
 
     read_denials(path)  # a missing or malformed file fails in one line, before the models load
     judge = Judge.for_settings(_current_settings())
@@ -593,7 +593,7 @@ def eval_denials(path: Path, word_rules: bool) -> None:
               help="No folds: train once on the other stories and score this frozen story split (as `eval fnc1`).")
 def eval_fnc1_gbm(data: Path, folds: int, limit: int | None, grouping: str, split: str | None) -> None:
     """The retired document-level stance model (gradient boosting): cross-validated FNC-1 score (a baseline)."""
-    from corroborate.evaluate import evaluate_fnc1
+    from corroborate.training.evaluate import evaluate_fnc1
 
     with progress("eval") as tick:
         result = evaluate_fnc1(data, folds=folds, progress=tick, limit=limit, grouping=grouping, split=split)
@@ -607,8 +607,8 @@ def eval_fnc1_gbm(data: Path, folds: int, limit: int | None, grouping: str, spli
 @pass_ctx
 def calibrate(c: Context, data: Path, limit: int | None, cache_dir: Path | None) -> None:
     """Recompute the verdict thresholds on the check path: chosen on FNC-1 dev stories, reported on test stories."""
-    from corroborate.calibrate import calibrate as run
-    from corroborate.judge_data import check_data
+    from corroborate.training.calibrate import calibrate as run
+    from corroborate.training.judge_data import check_data
 
     check_data("fnc1", data)
     with progress("calibrate") as tick:
@@ -624,7 +624,7 @@ def calibrate(c: Context, data: Path, limit: int | None, cache_dir: Path | None)
 @click.option("--write-outlets", type=click.Path(path_type=Path), help="Write the demo outlets TOML here.")
 def demo_site(port: int, write_outlets: Path | None) -> None:
     """Serve the bundled fictional demo news site on 127.0.0.x (Ctrl-C stops)."""
-    from corroborate.demosite import serve_forever
+    from corroborate.ingest.demosite import serve_forever
 
     serve_forever(port, _err, outlets_path=write_outlets)
 
@@ -659,8 +659,8 @@ def index() -> None:
 @pass_ctx
 def index_status(c: Context) -> None:
     """Show the index manifest beside the store's counts."""
-    from corroborate.index import read_manifest
-    from corroborate.store import Store
+    from corroborate.corpus.index import read_manifest
+    from corroborate.corpus.store import Store
 
     s = c.settings()
     manifest = read_manifest(s.index_dir)
@@ -679,10 +679,10 @@ def index_status(c: Context) -> None:
 @pass_ctx
 def index_rebuild(c: Context) -> None:
     """Rebuild the index from the store (embeds only passages without embeddings)."""
-    from corroborate.embed import load_embedder
-    from corroborate.index import sync_index
-    from corroborate.lock import writer_lock
-    from corroborate.store import Store
+    from corroborate.corpus.embed import load_embedder
+    from corroborate.corpus.index import sync_index
+    from corroborate.corpus.lock import writer_lock
+    from corroborate.corpus.store import Store
 
     s = c.settings()
     with (
@@ -727,7 +727,7 @@ def outlets_list(c: Context, outlets_file: Path | None, as_json: bool) -> None:
     Flags: state (state media), fictional, owner? (owner not known: an outlet only fundus lists, its own
     independence group), no-source (no feed or sitemap: it is still recognised by its domains).
     """
-    from corroborate.outlets import load_outlets
+    from corroborate.ingest.outlets import load_outlets
 
     s = c.settings(outlets_file=outlets_file)
     registry = load_outlets(s.outlets_file)
@@ -761,8 +761,8 @@ def outlets_check(c: Context, outlets_file: Path | None, names: tuple[str, ...],
     Fetching is as polite as an ingest's (robots.txt, per-host limits and delays, retries on transient
     errors only); a sitemap index is followed as an ingest follows it.
     """
-    from corroborate.health import check_outlets, summary_counts
-    from corroborate.outlets import load_outlets
+    from corroborate.ingest.health import check_outlets, summary_counts
+    from corroborate.ingest.outlets import load_outlets
 
     s = c.settings(outlets_file=outlets_file)
     registry = load_outlets(s.outlets_file)

@@ -9,7 +9,7 @@ import sys
 from importlib import resources
 from typing import Any
 
-from corroborate.check import ArticleReport, ClaimResult
+from corroborate.check.checker import ArticleReport, ClaimResult
 
 STATUS_MARK = {"corroborated": "✔ corroborated", "contradicted": "✘ contradicted", "unmatched": "· unmatched"}
 

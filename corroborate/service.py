@@ -41,11 +41,11 @@ from types import TracebackType
 from typing import Any
 
 from corroborate import errors
-from corroborate.check import Article, ArticleReport, Checker, ClaimResult, Progress
+from corroborate.check.checker import Article, ArticleReport, Checker, ClaimResult, Progress
+from corroborate.corpus.lock import make_folder
+from corroborate.corpus.store import Store
 from corroborate.errors import ConfigError, CorroborateError
-from corroborate.lock import make_folder
 from corroborate.settings import Settings
-from corroborate.store import Store
 
 SOCKET_NAME = "checker.sock"
 ADDRESS_NAME = "checker.addr"

@@ -28,7 +28,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from corroborate.check import Article, ArticleReport, Checker, ClaimResult, read_article
+from corroborate.check.checker import Article, ArticleReport, Checker, ClaimResult, read_article
 from corroborate.report import table_rows, to_markdown
 from corroborate.service import ServiceClient, ServiceUnavailable, WarmChecker, connect_service
 from corroborate.settings import Settings

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from corroborate.lock import make_folder, writer_lock
+from corroborate.corpus.lock import make_folder, writer_lock
+from corroborate.corpus.store import AbandonedRun, Store, process_gone, process_name, this_process
 from corroborate.settings import ENV_PREFIX, Settings, load_settings, settings_fields
-from corroborate.store import AbandonedRun, Store, process_gone, process_name, this_process
 
 # Prefect's own first start of an ephemeral server takes ~11 s on a small machine; its default (20 s) is too tight.
 EPHEMERAL_STARTUP_TIMEOUT_S = 90

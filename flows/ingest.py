@@ -33,12 +33,16 @@ from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner
 from prefect.tasks import Task
 
-from corroborate.discover import OutletDiscovery
-from corroborate.embed import load_embedder
+from corroborate.corpus.embed import load_embedder
+from corroborate.corpus.index import sync_index
+from corroborate.corpus.lock import writer_lock
+from corroborate.corpus.records import Candidate
+from corroborate.corpus.store import Store
 from corroborate.errors import ConfigError, TransientFetchError
-from corroborate.health import health_of
-from corroborate.index import sync_index
-from corroborate.ingest import (
+from corroborate.ingest.discover import OutletDiscovery
+from corroborate.ingest.health import health_of
+from corroborate.ingest.outlets import Outlet, OutletRegistry, load_outlets
+from corroborate.ingest.steps import (
     CorpusWriter,
     OutletSummary,
     PageOutcome,
@@ -49,11 +53,7 @@ from corroborate.ingest import (
     parse_iso_date,
     summarise,
 )
-from corroborate.lock import writer_lock
-from corroborate.outlets import Outlet, OutletRegistry, load_outlets
-from corroborate.records import Candidate
 from corroborate.settings import Settings
-from corroborate.store import Store
 from flows.common import crash_abandoned_flow_runs, flow_settings, prefect_env, slug, start_ephemeral_server
 
 WRITER_LOCK_TIMEOUT_S = 600  # a scheduled run waits this long for a manual one to finish writing
@@ -121,8 +121,8 @@ def load_outlets_task(outlets_file: Path | None) -> list[Outlet]:
 
 
 async def _discover_outlet(outlet: Outlet, settings: Settings, since: datetime | None) -> OutletDiscovery:
-    from corroborate.discover import discover_outlet
-    from corroborate.fetch import Fetcher
+    from corroborate.ingest.discover import discover_outlet
+    from corroborate.ingest.fetch import Fetcher
 
     async with asyncio.timeout(DISCOVER_TIMEOUT_S), Fetcher(settings) as fetcher:
         return await discover_outlet(outlet, fetcher, settings, since)
@@ -130,8 +130,8 @@ async def _discover_outlet(outlet: Outlet, settings: Settings, since: datetime |
 
 async def _discover_gdelt(query: str, settings: Settings, registry: OutletRegistry,
                           since: datetime | None) -> list[Candidate]:
-    from corroborate.discover import discover_gdelt
-    from corroborate.fetch import Fetcher
+    from corroborate.ingest.discover import discover_gdelt
+    from corroborate.ingest.fetch import Fetcher
 
     async with asyncio.timeout(DISCOVER_TIMEOUT_S), Fetcher(settings) as fetcher:
         return await discover_gdelt(query, fetcher, settings, registry, since)

@@ -1,11 +1,11 @@
-"""Fit the judge's topic relatedness (``corroborate.judge.TOPIC_WEIGHTS``) on FNC-1 *train* stories.
+"""Fit the judge's topic relatedness (``corroborate.judge.reading.TOPIC_WEIGHTS``) on FNC-1 *train* stories.
 
     python scripts/fit_relatedness.py --data ../shared/data [--train-pairs 12000]
 
 Is an evidence text about the atom at all? FNC-1 says so per (headline, body): related (agree,
 disagree, discuss) or unrelated. For each checkable atom of a headline this takes what the judge
 takes (the ``judge_sentences`` sentences closest to the atom by the MiniLM bi-encoder): the best
-cosine and :func:`corroborate.judge.coverage` (the atom's words in the sentences read), and fits a
+cosine and :func:`corroborate.judge.reading.coverage` (the atom's words in the sentences read), and fits a
 logistic regression on a sample of train-story pairs (every atom labelled with its pair). It prints
 the coefficients and, on *dev* stories, how often a pair's related/unrelated call (related when an
 atom's relatedness passes 0.5) is right, next to the cosine ramp alone (``relatedness`` > 0.5, what
@@ -25,8 +25,8 @@ import numpy as np
 
 def features(data: Path, split: str, limit: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(atom features [cosine, coverage], atom's pair index, pair related?, ramp-related per atom)."""
-    from corroborate.embed import load_embedder
-    from corroborate.judge import (
+    from corroborate.corpus.embed import load_embedder
+    from corroborate.judge.reading import (
         SENTENCES_PER_EVIDENCE,
         claim_atoms,
         closest_sentences,
@@ -35,7 +35,7 @@ def features(data: Path, split: str, limit: int | None) -> tuple[np.ndarray, np.
         relatedness,
         sentences,
     )
-    from corroborate.judge_data import _fnc1_rows, fnc1_split_of
+    from corroborate.training.judge_data import _fnc1_rows, fnc1_split_of
 
     claims, bodies, _, labels, topics = _fnc1_rows(data)
     keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == split]

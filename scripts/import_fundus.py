@@ -180,9 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     outlets, skipped = collect()
     text = render(outlets, skipped, fundus_version)
 
-    # check the file as corroborate will read it: corroborate.outlets needs only the standard library
+    # check the file as corroborate will read it: corroborate.ingest.outlets needs only the standard library
     sys.path.insert(0, str(ROOT))
-    from corroborate.outlets import _load_bundled, merge_outlets, parse_outlets
+    from corroborate.ingest.outlets import _load_bundled, merge_outlets, parse_outlets
 
     imported = parse_outlets(text, args.out.name)
     curated = _load_bundled("outlets.toml")

@@ -4,7 +4,7 @@
                                           [--only TEXT ...]
 
 Runs ``judge_pairs`` over one story split thirteen ways, judging each sentence pair once (the model's
-calls are cached): as shipped (with the names rule, ``corroborate.judge._names_missing``); without
+calls are cached): as shipped (with the names rule, ``corroborate.judge.reading._names_missing``); without
 it; with a candidate figures rule on top (a sentence that lacks a number the atom writes in digits,
 in it or in the 300 characters before, only discusses it), with the figures rule instead of the
 names rule; and with a "denial first" choice of quote (a sentence whose related P(contradicts) >=
@@ -60,11 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from sklearn.metrics import f1_score
 
-    import corroborate.judge as J
-    from corroborate.embed import load_embedder
-    from corroborate.evaluate_judge import _TO_NLI, Scores, fnc_score
-    from corroborate.judge_data import _fnc1_rows, fnc1_split_of, load
-    from corroborate.judge_model import LABELS, JudgeModel
+    import corroborate.judge.reading as J
+    from corroborate.corpus.embed import load_embedder
+    from corroborate.judge.model import LABELS, JudgeModel
+    from corroborate.training.evaluate_judge import _TO_NLI, Scores, fnc_score
+    from corroborate.training.judge_data import _fnc1_rows, fnc1_split_of, load
 
     model = JudgeModel.load()
     cache: dict[tuple[str, str], Any] = {}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from corroborate.judge import Judge
+from corroborate.judge.reading import Judge
 from corroborate.settings import Settings, load_settings
 
 try:  # tests/ has no __init__.py, so pytest puts tests/ itself on sys.path

@@ -471,13 +471,13 @@ def run_ingest(
     Discovery failures go to the fetch log too (kind feed/sitemap), which is what the flow should do;
     see test_harden_sources for the flow's own behaviour.
     """
-    from corroborate.discover import discover_outlet
-    from corroborate.fetch import Fetcher
-    from corroborate.index import sync_index
-    from corroborate.ingest import CorpusWriter, candidates_for_known, extract_pages, fetch_pages_sync
-    from corroborate.lock import writer_lock
-    from corroborate.outlets import load_outlets
-    from corroborate.store import Store
+    from corroborate.corpus.index import sync_index
+    from corroborate.corpus.lock import writer_lock
+    from corroborate.corpus.store import Store
+    from corroborate.ingest.discover import discover_outlet
+    from corroborate.ingest.fetch import Fetcher
+    from corroborate.ingest.outlets import load_outlets
+    from corroborate.ingest.steps import CorpusWriter, candidates_for_known, extract_pages, fetch_pages_sync
 
     outlets = load_outlets(outlets_file)
     phase("discover")
@@ -514,7 +514,7 @@ def run_ingest(
                 time.sleep(hold_s)
         phase("embed")
         if embedder is None:
-            from corroborate.embed import load_embedder
+            from corroborate.corpus.embed import load_embedder
 
             embedder = load_embedder()
         phase("sync")
@@ -527,7 +527,7 @@ def run_ingest(
 
 def _crash_before_manifest() -> None:
     """SIGKILL this process after the new index file is renamed in, before its manifest is written."""
-    import corroborate.index as index_module
+    import corroborate.corpus.index as index_module
 
     real = index_module._atomic_write
 
@@ -541,7 +541,7 @@ def _crash_before_manifest() -> None:
 
 def _crash_while_writing_index() -> None:
     """SIGKILL this process halfway through writing the index temp file (before any rename)."""
-    import corroborate.index as index_module
+    import corroborate.corpus.index as index_module
 
     faiss = index_module._faiss()
     real = faiss.write_index

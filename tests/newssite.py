@@ -189,7 +189,7 @@ class NewsSite:
         return self._by_sha[sha].title
 
     def outlets_toml(self) -> str:
-        """An outlets file (``[[outlet]]`` schema of corroborate.outlets) listing this site."""
+        """An outlets file (``[[outlet]]`` schema of corroborate.ingest.outlets) listing this site."""
         feeds = ", ".join(json.dumps(u) for u in self.feed_urls)
         return (
             "[[outlet]]\n"

@@ -157,7 +157,7 @@ def test_bad_input_is_one_line_and_non_zero(tmp_path: Path, args: list[str], set
 
 
 def test_bad_import_line_leaves_the_store_untouched(corpus_home: Path, tmp_path: Path) -> None:
-    from corroborate.store import Store
+    from corroborate.corpus.store import Store
 
     bad = tmp_path / "mixed.jsonl"
     bad.write_text(
@@ -174,7 +174,7 @@ def test_bad_import_line_leaves_the_store_untouched(corpus_home: Path, tmp_path:
 
 def test_bad_field_on_a_later_line_leaves_the_store_untouched(corpus_home: Path, tmp_path: Path) -> None:
     """Every record is validated before anything is written, not only its JSON."""
-    from corroborate.store import Store
+    from corroborate.corpus.store import Store
 
     bad = tmp_path / "late-bad-field.jsonl"
     good = [json.dumps({"url": f"https://e.example/{i}", "text": f"Good document number {i} about harbours."})
@@ -205,7 +205,7 @@ def _mixed_archive(path: Path) -> None:
 
 
 def test_import_rejects_file_lists_bad_lines_and_imports_the_rest(tmp_path: Path) -> None:
-    from corroborate.store import Store
+    from corroborate.corpus.store import Store
 
     docs, rejects, home = tmp_path / "archive.jsonl", tmp_path / "rejects.jsonl", tmp_path / "home"
     _mixed_archive(docs)
@@ -277,7 +277,7 @@ def test_import_with_only_bad_records_writes_the_rejects_and_fails(tmp_path: Pat
 
 
 def test_reimport_skips_unchanged_and_replaces_changed(corpus_home: Path) -> None:
-    from corroborate.store import Store
+    from corroborate.corpus.store import Store
 
     docs = corpus_home / "docs.jsonl"
     records = [json.loads(line) for line in docs.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -294,7 +294,7 @@ def test_reimport_skips_unchanged_and_replaces_changed(corpus_home: Path) -> Non
 
 
 def test_import_accepts_a_utf8_bom(tmp_path: Path) -> None:
-    from corroborate.store import Store
+    from corroborate.corpus.store import Store
 
     docs = tmp_path / "bom.jsonl"
     docs.write_bytes(b"\xef\xbb\xbf" + json.dumps(DOCS[0]).encode() + b"\n")
@@ -306,7 +306,7 @@ def test_import_accepts_a_utf8_bom(tmp_path: Path) -> None:
 
 def test_import_stores_lone_surrogates_as_replacement_characters(tmp_path: Path) -> None:
     """JSON's "\\ud800" passed validation, then failed with UnicodeEncodeError while being written."""
-    from corroborate.store import Store
+    from corroborate.corpus.store import Store
 
     docs = tmp_path / "surrogates.jsonl"
     docs.write_text(

@@ -29,10 +29,10 @@ from hostile import FeedServer, child_env, one_outlet_file, serving
 from newssite import NewsSite
 from test_crash import assert_consistent
 
+from corroborate.corpus.lock import writer_lock
+from corroborate.corpus.store import Store, process_name, this_process
 from corroborate.errors import StoreError
-from corroborate.lock import writer_lock
 from corroborate.settings import load_settings
-from corroborate.store import Store, process_name, this_process
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = 6

@@ -28,9 +28,9 @@ from hostile import (
 )
 from newssite import NewsSite
 
+from corroborate.corpus.index import MANIFEST_FILE, load_index
+from corroborate.corpus.store import Store
 from corroborate.errors import IndexStateError
-from corroborate.index import MANIFEST_FILE, load_index
-from corroborate.store import Store
 
 PAGES = 6
 EXTRA_PAGES = 2
@@ -120,8 +120,8 @@ def test_kill_loop_leaves_a_consistent_store(feed: FeedServer, news_site: NewsSi
 @pytest.mark.slow
 def test_kill_during_index_save(feed: FeedServer, news_site: NewsSite, tmp_path: Path) -> None:
     """A kill mid index write keeps the old pair; a kill between index and manifest is detected and repaired."""
-    from corroborate.check import open_index
-    from corroborate.embed import load_embedder
+    from corroborate.check.checker import open_index
+    from corroborate.corpus.embed import load_embedder
     from corroborate.settings import load_settings
 
     home, outlets = tmp_path / "home", _outlets(tmp_path, feed)

@@ -118,7 +118,7 @@ def test_check_shows_up_in_the_dashboard(chromium: str, prefect_server: str, new
                                          tmp_path_factory: pytest.TempPathFactory) -> None:
     from prefect.settings import temporary_settings
 
-    from corroborate.store import Store
+    from corroborate.corpus.store import Store
     from flows.check import check_claim_flow, claim_key
     from flows.common import prefect_env
     from flows.ingest import run_ingest

@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 from newssite import NewsSite
 
-from corroborate.demosite import DemoSite, demo_expected
+from corroborate.ingest.demosite import DemoSite, demo_expected
 from corroborate.report import report_schema
 
 DEMO = Path(__file__).resolve().parents[1] / "corroborate" / "data" / "demo"

@@ -23,8 +23,8 @@ if str(ROOT) not in sys.path:  # flows/ is a folder of the checkout, not an inst
 from conftest import make_loopback_settings  # noqa: E402
 from newssite import NewsSite  # noqa: E402
 
+from corroborate.corpus.store import Store  # noqa: E402
 from corroborate.settings import Settings  # noqa: E402
-from corroborate.store import Store  # noqa: E402
 
 pytestmark = pytest.mark.flow
 EXPECTED_PAGES = 181
@@ -83,7 +83,7 @@ def test_every_page_stored_once_and_skips_have_reasons(ingested: tuple[Settings,
 
 
 def test_extracted_text_matches_ground_truth(ingested: tuple[Settings, dict[str, Any]], news_site: NewsSite) -> None:
-    from corroborate.extract import token_f1
+    from corroborate.ingest.extract import token_f1
 
     settings, _ = ingested
     scores = []
@@ -124,8 +124,8 @@ def test_rerun_is_idempotent_with_conditional_get(ingested: tuple[Settings, dict
 
 
 def test_index_matches_store_and_finds_own_sentence(ingested: tuple[Settings, dict[str, Any]]) -> None:
-    from corroborate.embed import load_embedder
-    from corroborate.index import load_index
+    from corroborate.corpus.embed import load_embedder
+    from corroborate.corpus.index import load_index
 
     settings, summary = ingested
     loaded = load_index(settings.index_dir)

@@ -183,7 +183,7 @@ def test_bad_input_one_line_non_zero(
     "source", ["file:///etc/passwd", "FILE:///etc/passwd", "ftp://x", "data:text/plain,hi", "javascript:alert(1)"]
 )
 def test_article_refuses_other_url_schemes(tmp_path: Path, source: str) -> None:
-    from corroborate.check import read_article
+    from corroborate.check.checker import read_article
     from corroborate.settings import load_settings
 
     with pytest.raises(ConfigError, match="unsupported URL scheme") as info:
@@ -192,7 +192,7 @@ def test_article_refuses_other_url_schemes(tmp_path: Path, source: str) -> None:
 
 
 def test_article_file_with_a_colon_in_its_name_is_still_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from corroborate.check import read_article
+    from corroborate.check.checker import read_article
     from corroborate.settings import load_settings
 
     monkeypatch.chdir(tmp_path)
@@ -226,7 +226,7 @@ def _check_candidates(cands: list[object]) -> None:
 @FUZZ
 @given(text=st.one_of(_xmlish, st.text(max_size=400)))
 def test_parse_feed_only_raises_extraction_error(text: str) -> None:
-    from corroborate.discover import parse_feed
+    from corroborate.ingest.discover import parse_feed
 
     try:
         cands = parse_feed(text, "http://x.example/feed.xml", "X")
@@ -238,7 +238,7 @@ def test_parse_feed_only_raises_extraction_error(text: str) -> None:
 @FUZZ
 @given(text=st.one_of(_xmlish, st.text(max_size=400)))
 def test_parse_sitemap_only_raises_extraction_error(text: str) -> None:
-    from corroborate.discover import parse_sitemap
+    from corroborate.ingest.discover import parse_sitemap
 
     try:
         cands, children = parse_sitemap(text, "http://x.example/sitemap.xml", "X")
@@ -262,7 +262,7 @@ _prose = st.lists(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.one_of(_prose, st.text(max_size=300)))
 def test_split_claims_offsets_hold_on_any_text(text: str) -> None:
-    from corroborate.claims import split_claims
+    from corroborate.claims.sentences import split_claims
 
     try:
         sentences = split_claims(text)
@@ -305,10 +305,10 @@ _urls = st.builds(
 def test_a_record_that_passes_validation_is_written(
     tmp_path: Path, url: str, text: str, title: str | None, outlet: str | None, published: str | None
 ) -> None:
-    from corroborate.ingest import CorpusWriter, imported_record, prepare
-    from corroborate.outlets import OutletRegistry, load_outlets
+    from corroborate.corpus.store import Store
+    from corroborate.ingest.outlets import OutletRegistry, load_outlets
+    from corroborate.ingest.steps import CorpusWriter, imported_record, prepare
     from corroborate.settings import load_settings
-    from corroborate.store import Store
 
     s = load_settings({"home": tmp_path}, environ={})
     record = {"url": url, "text": text, "title": title, "outlet": outlet, "published": published}

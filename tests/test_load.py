@@ -166,7 +166,7 @@ def _outlets_toml(server: LoadServer) -> str:
 def test_load_200_outlets_three_runs(load_server: LoadServer, tmp_path: Path) -> None:
     from hostile import run_ingest
 
-    from corroborate.embed import load_embedder
+    from corroborate.corpus.embed import load_embedder
 
     settings: Settings = make_loopback_settings(tmp_path, per_host_concurrency=2, total_concurrency=16,
                                                 timeout_s=30, max_items_per_source=ITEMS)

@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from corroborate.errors import ConfigError
+from corroborate.judge.pairs import run_stance_csv
 from corroborate.output import check_output, csv_safe, write_output
-from corroborate.stance import run_stance_csv
 
 PAIRS = "id,claim,evidence\n1,The bridge opened.,The bridge opened on Monday.\n2,Rain fell.,It was dry all week.\n"
 HEADER = ["id", "stance", "p_agree", "p_disagree", "p_discuss", "p_unrelated"]
@@ -56,8 +56,8 @@ class FakeModel:
 
 @pytest.fixture(autouse=True)
 def _fake_judging(monkeypatch: pytest.MonkeyPatch) -> None:
-    # run_stance_csv may label pairs with corroborate.judge.judge_pairs(model, ...) instead of model.predict
-    judge = sys.modules.get("corroborate.judge") or _import_or_none("corroborate.judge")
+    # run_stance_csv may label pairs with corroborate.judge.reading.judge_pairs(model, ...) instead of model.predict
+    judge = sys.modules.get("corroborate.judge.reading") or _import_or_none("corroborate.judge.reading")
     if judge is not None and hasattr(judge, "judge_pairs"):
         monkeypatch.setattr(judge, "judge_pairs", lambda model, pairs, **kw: model.predict(pairs, **kw))
 
@@ -180,10 +180,10 @@ def test_cli_checks_the_output_before_loading_the_model(
     def no_load(*_: Any, **__: Any) -> Any:
         raise AssertionError("the model was loaded before the output was checked")
 
-    from corroborate.stance import StanceModel
+    from corroborate.judge.pairs import StanceModel
 
     monkeypatch.setattr(StanceModel, "load", no_load)
-    judge = _import_or_none("corroborate.judge")
+    judge = _import_or_none("corroborate.judge.reading")
     if judge is not None and hasattr(judge, "Judge"):
         monkeypatch.setattr(judge.Judge, "load", no_load)
     from corroborate.cli import cli

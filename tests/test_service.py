@@ -23,13 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # flows/ is a folder of the checkout, not an installed package
     sys.path.insert(0, str(ROOT))
 
-from corroborate.check import Article, Checker  # noqa: E402
-from corroborate.dedup import content_hash  # noqa: E402
-from corroborate.embed import load_embedder  # noqa: E402
+from corroborate.check.checker import Article, Checker  # noqa: E402
+from corroborate.corpus.dedup import content_hash  # noqa: E402
+from corroborate.corpus.embed import load_embedder  # noqa: E402
+from corroborate.corpus.index import sync_index  # noqa: E402
+from corroborate.corpus.passages import split_passages  # noqa: E402
+from corroborate.corpus.records import NewDocument  # noqa: E402
+from corroborate.corpus.store import Store  # noqa: E402
 from corroborate.errors import ConfigError  # noqa: E402
-from corroborate.index import sync_index  # noqa: E402
-from corroborate.passages import split_passages  # noqa: E402
-from corroborate.records import NewDocument  # noqa: E402
 from corroborate.service import (  # noqa: E402
     ADDRESS_NAME,
     KEY_NAME,
@@ -40,7 +41,6 @@ from corroborate.service import (  # noqa: E402
     connect_service,
 )
 from corroborate.settings import Settings, load_settings  # noqa: E402
-from corroborate.store import Store  # noqa: E402
 
 ARTICLES = {
     "https://a.example/bridge": ("a.example", "The city council approved a new bridge over the river on Monday. "
@@ -300,7 +300,7 @@ def test_cli_batches_and_articles_show_progress(settings: Settings, service: Che
 
 
 def test_progress_is_told_after_each_batch(in_process: Checker, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("corroborate.check.PROGRESS_BATCH", 2)
+    monkeypatch.setattr("corroborate.check.checker.PROGRESS_BATCH", 2)
     told: list[tuple[int, int]] = []
     claims = [CLAIM, "The mayor called the new bridge a historic day.", "A volcano erupted on Mars."]
     results = in_process.check_claims(claims, progress=lambda done, total: told.append((done, total)))
@@ -314,7 +314,7 @@ def test_an_article_is_judged_a_batch_at_a_time_while_it_is_split(in_process: Ch
     # the total is extrapolated from the text read until all of it is split, then exact
     article = Article("\n\n".join(text for _, text in ARTICLES.values()), "Rain and a bridge", source="a.txt")
     whole = in_process.check_article(article)
-    monkeypatch.setattr("corroborate.check.PROGRESS_BATCH", 2)
+    monkeypatch.setattr("corroborate.check.checker.PROGRESS_BATCH", 2)
     told: list[tuple[int, int]] = []
     batched = in_process.check_article(article, progress=lambda done, total: told.append((done, total)))
     n = whole.to_dict()["article"]["claims"]

@@ -1,0 +1,1 @@
+"""Checking: retrieve evidence, judge it, count independent voices, the verdict per claim."""

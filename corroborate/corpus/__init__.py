@@ -1,0 +1,1 @@
+"""The corpus: the store, passages, embeddings, the vector index, dedup keys and the writer lock."""

@@ -1,0 +1,1 @@
+"""Training and evaluation (never imported by runtime code): data sources, training, evaluation."""
