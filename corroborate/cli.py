@@ -530,6 +530,24 @@ def eval_perspectrum(data: Path, split: str, limit: int | None) -> None:
     _judge_eval("perspectrum", data, split, limit)
 
 
+@eval_.command("fever")
+@_DATA
+@_SPLIT
+@_LIMIT
+def eval_fever(data: Path, split: str, limit: int | None) -> None:
+    """The judge on FEVER-RTE (real claims against their Wikipedia evidence; split by evidence): supported or not."""
+    _judge_eval("fever", data, split, limit)
+
+
+@eval_.command("cad-snli")
+@_DATA
+@_SPLIT
+@_LIMIT
+def eval_cad_snli(data: Path, split: str, limit: int | None) -> None:
+    """The judge on counterfactually augmented SNLI (minimal edits that flip the label; its own split)."""
+    _judge_eval("cad-snli", data, split, limit)
+
+
 @eval_.command("debunks")
 @click.option("--split", type=click.Choice(["train", "dev", "test"]), default="dev", show_default=True,
               help="Which part of the generated facts (split by fact).")

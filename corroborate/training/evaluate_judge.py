@@ -78,6 +78,8 @@ def eval_sentences(
 ) -> Scores:
     """The cross-encoder's own call on one source's sentence pairs."""
     pairs = judge_data.load(source, data_dir, split)
+    if source == "fever":  # FEVER-RTE as published: the gold SUPPORTS / REFUTES pairs (not the mined neutrals)
+        pairs = [p for p in pairs if p.label != "neutral"]
     if limit:
         pairs = pairs[:limit]
     if not pairs:
@@ -87,6 +89,9 @@ def eval_sentences(
     if source == "perspectrum":
         pred = ["entails" if row[0] >= row[1] else "contradicts" for row in probs]
         labels: tuple[str, ...] = ("entails", "contradicts")
+    elif source == "fever":  # two-way, as RTE: entailment vs not (the judge's neutral counts as not entailed)
+        pred = ["entails" if int(np.argmax(row)) == 0 else "contradicts" for row in probs]
+        labels = ("entails", "contradicts")
     else:
         pred = [LABELS[int(np.argmax(row))] for row in probs]
         labels = LABELS
