@@ -165,7 +165,7 @@ class VectorIndex:
 
     def save(self, index_dir: Path, store_generation: int) -> Manifest:
         """Write index then manifest, each atomically (temp file + fsync + rename)."""
-        index_dir.mkdir(parents=True, exist_ok=True)
+        index_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # files in it are mkstemp's 0600
         # temp files of a save that was killed; saves run under the writer lock, so none is live
         for stale in [*index_dir.glob(".passages.*.tmp"), *index_dir.glob(f".{MANIFEST_FILE}.*.tmp")]:
             stale.unlink(missing_ok=True)

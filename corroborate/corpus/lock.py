@@ -21,9 +21,10 @@ LOCK_NAME = "write.lock"
 
 
 def make_folder(path: Path, what: str = "data folder") -> Path:
-    """``path`` as an existing folder (made if missing), or a one-line StoreError saying why it cannot be."""
+    """``path`` as an existing folder (made if missing, private to its owner: 0700), or a one-line StoreError
+    saying why it cannot be. A folder that exists keeps its mode; missing parents get the usual one."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except (FileExistsError, NotADirectoryError):
         raise StoreError(f"{what} {path} is a file (or lies under one), not a folder") from None
     except OSError as exc:
@@ -45,7 +46,7 @@ def writer_lock(home: Path, timeout: float = 0.0, what: str = "writing", name: s
     make_folder(home)
     path = home / name
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise StoreError(f"cannot write to data folder {home} ({exc.strerror or exc}); {what} needs to") from None
     try:

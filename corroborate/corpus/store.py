@@ -247,6 +247,12 @@ def wal(conn: sqlite3.Connection, wait_s: float = 30.0) -> None:
             time.sleep(0.05)
 
 
+def _create_private(path: Path) -> None:
+    """Make ``path`` an empty file only its owner can read (0600) if it does not exist; an existing one is kept."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600))
+
+
 class Store:
     """One SQLite database. Safe to share between threads (a lock serialises writes)."""
 
@@ -258,6 +264,7 @@ class Store:
         if not self.read_only:
             make_folder(self.path.parent)
             try:
+                _create_private(self.path)  # SQLite gives its -wal and -shm files the database's mode
                 self._conn = self._connect(str(self.path))
                 wal(self._conn)
                 self._conn.execute("PRAGMA synchronous=NORMAL")
