@@ -30,7 +30,7 @@ from corroborate.report import report_schema
 from corroborate.settings import Settings, load_settings
 from corroborate.training.calibrate_origins import calibrate_origins
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 NETWORK = json.loads((HERE / "data" / "rewrite_network.json").read_text(encoding="utf-8"))
 NEWS = HERE.parents[1] / "shared" / "data" / "news-html" / "ground-truth.json"
 WEWORK_REUTERS = "06e5123e4ef7"  # VentureBeat running a Reuters wire story: the article checked

@@ -23,7 +23,7 @@ from corroborate.claims.sentences import NO_ATTRIBUTION, Attribution
 from corroborate.corpus.passages import sentence_spans
 from corroborate.settings import Settings, load_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FNC_BODIES = ROOT.parent / "shared" / "data" / "fnc1" / "train_bodies.csv"
 
 

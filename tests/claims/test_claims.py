@@ -22,7 +22,7 @@ from corroborate.claims.sentences import (
 )
 from corroborate.errors import ConfigError
 
-EXAMPLE = Path(__file__).parents[2] / "shared" / "examples" / "article-troops-ukraine.txt"
+EXAMPLE = Path(__file__).parents[3] / "shared" / "examples" / "article-troops-ukraine.txt"
 
 
 @pytest.fixture(scope="session", autouse=True)

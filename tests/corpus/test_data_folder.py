@@ -31,7 +31,7 @@ from corroborate.corpus.store import AbandonedRun, Store, process_gone, this_pro
 from corroborate.errors import StoreError
 from corroborate.settings import Settings, load_settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARTICLES = {
     "https://a.example/flood": ("a.example", "Heavy rain flooded the lower town overnight. Firefighters pumped water "
                                 "from dozens of cellars. No one was hurt, the fire brigade said."),

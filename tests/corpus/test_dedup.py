@@ -21,7 +21,7 @@ from corroborate.corpus.dedup import (
 from corroborate.errors import ConfigError
 from corroborate.settings import Settings
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "news-html"
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "news-html"
 WEWORK_REUTERS = "06e5123e4ef7"  # VentureBeat running a Reuters wire story
 NYT_OPINION = "04a6711caa7c"
 CT_POST_SUVS = "05844573ca7e"

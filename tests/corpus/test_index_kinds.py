@@ -17,7 +17,7 @@ from corroborate.corpus.records import NewDocument
 from corroborate.corpus.store import Store
 from corroborate.settings import Settings
 
-FNC_BODIES = Path(__file__).resolve().parents[2] / "shared" / "data" / "fnc1" / "train_bodies.csv"
+FNC_BODIES = Path(__file__).resolve().parents[3] / "shared" / "data" / "fnc1" / "train_bodies.csv"
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from corroborate.corpus.store import Store
 from corroborate.errors import PermanentFetchError
 from corroborate.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 HEALTHY_PAGES = 4
 # torch + MiniLM + spaCy-free ingest measured ~0.9-1.1 GiB peak; a body held whole (50 MB page,
 # 200 MB gzip bomb, a billion-laughs expansion) would add hundreds of MB on top, so 2.5 GiB

@@ -15,8 +15,8 @@ from corroborate.judge.model import WEIGHTS, bundled_dir
 from corroborate.judge.reading import Judge, _attribution_missing, judge_pairs, source_keys
 from corroborate.training.evaluate_judge import eval_denials, read_denials
 
-DENIALS = Path(__file__).parent / "data" / "denials.tsv"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DENIALS = Path(__file__).parents[1] / "data" / "denials.tsv"
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def _shared_data_with_fnc1() -> Path:
