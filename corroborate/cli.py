@@ -676,13 +676,24 @@ def index() -> None:
 @index.command("status")
 @pass_ctx
 def index_status(c: Context) -> None:
-    """Show the index manifest beside the store's counts."""
-    from corroborate.corpus.index import read_manifest
+    """Show the index manifest beside the store's counts, and what the next check will do with the index.
+
+    Runs the checks a check runs before it searches (file type, checksum, dimension, counts and generation
+    against the store). Exit code 1 when the index is not usable as it is (a check would build, sync or
+    rebuild it first, or stop).
+    """
+    from corroborate.corpus.embed import DIMENSION, MODEL_NAME
+    from corroborate.corpus.index import index_health, read_manifest
     from corroborate.corpus.store import Store
+    from corroborate.errors import IndexStateError
 
     s = c.settings()
-    manifest = read_manifest(s.index_dir)
     with Store(s.store_path) as store:
+        health = index_health(store, s, MODEL_NAME, DIMENSION)
+        try:
+            manifest = read_manifest(s.index_dir)
+        except IndexStateError:
+            manifest = None
         info = {
             "documents": store.document_count(),
             "passages": store.passage_count(),
@@ -843,7 +854,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     args = sys.argv[1:] if argv is None else argv
     debug = _debug_requested(args)
     try:
-        cli.main(args=args, prog_name="corroborate", standalone_mode=False)
+        # outside standalone mode click returns the code of a click.exceptions.Exit instead of raising it
+        code = cli.main(args=args, prog_name="corroborate", standalone_mode=False)
     except click.exceptions.Abort:
         _err("aborted")
         sys.exit(130)
@@ -871,7 +883,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
             "(run with --debug for details)"
         )
         sys.exit(EXIT_ERROR)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

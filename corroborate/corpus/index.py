@@ -221,10 +221,57 @@ def load_index(index_dir: Path) -> tuple[VectorIndex, Manifest] | None:
         raw = _faiss().read_index(str(path))
     except RuntimeError as exc:
         raise IndexStateError(f"cannot read index {path}: {exc}") from None
+    if getattr(raw, "d", manifest.dimension) != manifest.dimension:
+        raise IndexStateError(f"index {path} has dimension {raw.d}, its manifest says {manifest.dimension}")
     index = VectorIndex(raw, manifest.kind, manifest.model, manifest.dimension)
     if index.count != manifest.count:
         raise IndexStateError(f"index holds {index.count} vectors, manifest says {manifest.count}")
     return index, manifest
+
+
+@dataclass
+class IndexHealth:
+    """What the next ``check`` will find in the saved index (``corroborate index status``)."""
+
+    state: str  # current | empty | missing | stale | broken | incompatible
+    next_check: str  # what the next check does with it, in words
+    problem: str = ""  # why it is not usable as is
+    vectors: int | None = None  # what the index file holds, when it could be read
+
+    @property
+    def usable(self) -> bool:
+        """Whether a check uses the saved index as it is (nothing to build, sync or rebuild first)."""
+        return self.state in ("current", "empty")
+
+
+def index_health(store: Store, settings: Settings, model: str, dimension: int) -> IndexHealth:
+    """The consistency checks a check runs before it searches (:func:`load_index`: file type, checksum,
+    dimension, count; then model and dimension against the embedder's, counts and generation against
+    the store), without changing anything; ``model`` and ``dimension`` are the embedder's."""
+    passages = store.passage_count()
+    index_dir = settings.index_dir
+    try:
+        loaded = load_index(index_dir)
+    except IndexStateError as exc:
+        return IndexHealth("broken", "will be rebuilt at next check", str(exc))
+    if loaded is None:
+        if passages == 0:
+            return IndexHealth("empty", "nothing to index yet", vectors=0)
+        return IndexHealth("missing", "will be built at next check", f"no index for {passages} stored passages")
+    index, manifest = loaded
+    if manifest.model != model or manifest.dimension != dimension:
+        return IndexHealth(
+            "incompatible", "check will stop with an error: run `corroborate index rebuild`",
+            f"index was built with {manifest.model} ({manifest.dimension}d), the embedder is {model} ({dimension}d)",
+            index.count)
+    wanted = choose_kind(passages, settings)
+    if manifest.store_generation == store.generation() and manifest.count == passages:
+        return IndexHealth("current", "used as it is", vectors=index.count)
+    problem = (f"index has {manifest.count} vectors of store generation {manifest.store_generation}; the store has "
+               f"{passages} passages at generation {store.generation()}")
+    if wanted != index.kind:
+        return IndexHealth("stale", f"will be rebuilt at next check (as a {wanted} index)", problem, index.count)
+    return IndexHealth("stale", "will be brought up to date at next check", problem, index.count)
 
 
 @dataclass
