@@ -5,6 +5,7 @@
     CorroborateError
     ├── FetchError
     │   ├── TransientFetchError      (worth retrying: timeouts, connect errors, 429, 5xx)
+    │   │   └── RobotsUnavailableError (the host's robots.txt is unreachable: host skipped this run)
     │   └── PermanentFetchError      (don't retry: 4xx, refused address, robots, too big, wrong type)
     │       └── AddressRefusedError  (the host is, or resolves to, an address we never contact)
     ├── ExtractionError              (page is not an article / no usable text)
@@ -45,6 +46,11 @@ class TransientFetchError(FetchError):
     ) -> None:
         super().__init__(message, url=url, status=status)
         self.retry_after = retry_after
+
+
+class RobotsUnavailableError(TransientFetchError):
+    """The host's robots.txt answered 5xx/429 or could not be reached: RFC 9309 says assume complete
+    disallow, so nothing more is fetched from that host by this fetcher (this run); the next run asks again."""
 
 
 class PermanentFetchError(FetchError):

@@ -10,6 +10,8 @@ Any path accepts ``?delay=SECONDS`` (at most 5) so tests can make requests overl
 a fresh feed and news sitemap, a stale feed, and a dead feed and sitemap (404).
 ``/bad/flaky`` and ``/bad/ratelimit`` fail the first time per full path + query, so a test picks a
 fresh key (``?key=...``) to get a fresh failure.
+``/robots.txt`` asked for under a host name ``robots-<status>.test`` (a test's fake DNS sends it here)
+answers that HTTP status, and under ``robots-slow.test`` answers too late for any test timeout.
 """
 
 from __future__ import annotations
@@ -506,6 +508,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, path: str, query: dict[str, list[str]]) -> None:
         site = self.news_site
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+        if path == "/robots.txt" and host.startswith("robots-") and host.endswith(".test"):
+            mode = host[len("robots-") : -len(".test")]
+            if mode == "slow":
+                self._finish_record(200)
+                time.sleep(SLOW_S)
+                self._write(200, b"User-agent: *\nAllow: /\n", "text/plain")
+            else:
+                self._send(int(mode), b"robots.txt answers " + mode.encode(), "text/plain")
+            return
         if path.startswith("/news/") and path.endswith(".html"):
             page = site._by_sha.get(path[len("/news/") : -len(".html")])
             if page is None:

@@ -1,6 +1,8 @@
 """The polite, careful HTTP client every network read goes through.
 
-Politeness: one User-Agent naming the project, robots.txt honoured (and its Crawl-delay), a
+Politeness: one User-Agent naming the project, robots.txt honoured (and its Crawl-delay; as RFC 9309
+says, a robots.txt answering 4xx allows everything, one answering 5xx or 429 or not reachable at all
+disallows the whole host until the next run), a
 per-host concurrency limit and a minimum gap between request starts on one host, conditional
 GETs so a re-run only transfers what changed, and retries with exponential backoff and full
 jitter on transient failures only.
@@ -36,7 +38,13 @@ import httpx
 from protego import Protego
 
 from corroborate.corpus.records import FetchResult
-from corroborate.errors import AddressRefusedError, FetchError, PermanentFetchError, TransientFetchError
+from corroborate.errors import (
+    AddressRefusedError,
+    FetchError,
+    PermanentFetchError,
+    RobotsUnavailableError,
+    TransientFetchError,
+)
 from corroborate.ingest.netguard import check_url_allowed, check_url_allowed_async, resolve_checked_async, split_target
 from corroborate.settings import Settings
 
@@ -340,6 +348,8 @@ class _Host:
     robots: Protego | None = None
     robots_loaded: bool = False
     crawl_delay: float = 0.0
+    # why robots.txt could not be read (5xx, 429, timeout, network): the host is then disallowed
+    robots_unavailable: str | None = None
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -383,6 +393,7 @@ class Fetcher:
             "retries": 0,
             "not_modified": 0,
             "robots_denied": 0,
+            "robots_unavailable": 0,  # requests not made: their host's robots.txt could not be read
             "redirects": 0,
             "refused": 0,
             "transient_errors": 0,
@@ -642,6 +653,9 @@ class Fetcher:
             async with host.robots_lock:
                 if not host.robots_loaded:
                     await self._load_robots(url, host)
+        if host.robots_unavailable is not None:
+            self.stats["robots_unavailable"] += 1
+            raise RobotsUnavailableError(host.robots_unavailable, url=original)
         if host.robots is not None and not host.robots.can_fetch(url, ROBOTS_AGENT):
             self.stats["robots_denied"] += 1
             raise PermanentFetchError("disallowed by robots.txt", url=original)
@@ -656,13 +670,22 @@ class Fetcher:
             if delay:
                 host.crawl_delay = min(float(delay), MAX_CRAWL_DELAY_S)
         except PermanentFetchError as exc:
-            # no robots.txt (4xx) means everything is allowed
+            # 4xx (404, 401, 403, 410 ...) is "unavailable" in RFC 9309 (2.3.1.3): everything is allowed.
+            # A robots.txt too big, of a wrong type or redirected in a loop is unusable, and allowed too.
             host.robots = None
-            if exc.status is None or exc.status >= 500:
+            if exc.status is None:
                 self._log(f"robots.txt of {parts.netloc} unusable, fetching as allowed: {exc}")
         except TransientFetchError as exc:
+            # 5xx, timeouts and network errors (after the fetcher's retries) are "unreachable" in RFC 9309
+            # (2.3.1.4): assume complete disallow. 429 is a 4xx code, but a server that throttles its
+            # robots.txt asks us to slow down, not to go ahead (Google treats it so too); RFC 9309's
+            # "MAY access" for 4xx allows that choice. Logged here, once per host and fetcher (run).
             host.robots = None
-            self._log(f"robots.txt of {parts.netloc} unreachable, fetching as allowed: {exc}")
+            host.robots_unavailable = (
+                f"robots.txt of {parts.netloc} unreachable ({exc}): nothing is fetched from that host "
+                "until the next run"
+            )
+            self._log(host.robots_unavailable)
         host.robots_loaded = True
 
 

@@ -19,9 +19,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from corroborate.corpus import dedup, passages
+from corroborate.corpus.backend import CorpusStore
 from corroborate.corpus.records import Candidate, Extracted, FetchResult, NewDocument, Span
-from corroborate.corpus.store import Store
-from corroborate.errors import ConfigError, CorroborateError, ExtractionError, FetchError, TransientFetchError
+from corroborate.errors import (
+    ConfigError,
+    CorroborateError,
+    ExtractionError,
+    FetchError,
+    RobotsUnavailableError,
+    TransientFetchError,
+)
 from corroborate.ingest.outlets import Outlet, OutletRegistry
 from corroborate.settings import Settings
 
@@ -98,6 +105,10 @@ async def fetch_pages(
         etag, last_modified = validators.get(cand.url, (None, None))
         try:
             result = await fetcher.fetch(cand.url, kind="page", etag=etag, last_modified=last_modified)
+        except RobotsUnavailableError as exc:
+            # the host is skipped for this run (RFC 9309): not worth a task retry within it; the page
+            # is logged failed, so the next run asks for robots.txt and the page again
+            return FetchedPage(cand, error=str(exc))
         except TransientFetchError as exc:
             return FetchedPage(cand, error=str(exc), transient=True)
         except FetchError as exc:
@@ -171,7 +182,7 @@ def extract_pages(pages: Sequence[FetchedPage], settings: Settings) -> list[Prep
 class CorpusWriter:
     """Writes prepared documents: near-duplicate clustering, then one transaction per document."""
 
-    def __init__(self, store: Store, settings: Settings, run_id: int | None = None) -> None:
+    def __init__(self, store: CorpusStore, settings: Settings, run_id: int | None = None) -> None:
         self.store = store
         self.settings = settings
         self.run_id = run_id
@@ -386,7 +397,9 @@ def parse_iso_date(value: str, what: str) -> datetime:
         raise ConfigError(f"{what} {value!r} is out of range: in UTC it falls outside the years 1-9999") from None
 
 
-def candidates_for_known(store: Store, candidates: Sequence[Candidate]) -> dict[str, tuple[str | None, str | None]]:
+def candidates_for_known(
+    store: CorpusStore, candidates: Sequence[Candidate]
+) -> dict[str, tuple[str | None, str | None]]:
     """Validators (ETag, Last-Modified) for the candidates we fetched before."""
     out: dict[str, tuple[str | None, str | None]] = {}
     for c in candidates:
