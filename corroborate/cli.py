@@ -650,7 +650,11 @@ def demo_site(port: int, write_outlets: Path | None) -> None:
 @cli.command()
 @pass_ctx
 def serve(c: Context) -> None:
-    """Serve the Prefect deployments (scheduled ingest, on-demand checks)."""
+    """Serve the Prefect deployments (scheduled ingest, on-demand checks).
+
+    One serve per data folder: a second one names the first (pid, host) and exits non-zero. On its way out
+    a serve pauses only its own deployments, not those another data folder's serve has taken over.
+    """
     from flows.serve import main
 
     main(c.settings())

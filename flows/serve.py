@@ -30,6 +30,7 @@ from typing import Any
 if __package__ in (None, ""):  # `python flows/serve.py`: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from corroborate.corpus.lock import make_folder
 from corroborate.errors import ConfigError
 from corroborate.settings import Settings
 from flows.common import flow_settings, prefect_env, prefect_env_vars
@@ -96,19 +97,106 @@ def main(settings: Settings) -> None:
 
     Deployments need a server that outlives this process, so an ephemeral one will not do: this
     uses PREFECT_API_URL, else the local ``corroborate server`` on port 4200.
+
+    One ``serve`` per data folder (:func:`serve_lock`); a second one names the first and exits non-zero
+    before it touches the Prefect server. On its way out a ``serve`` pauses only the deployments it
+    registered that still run this data folder's flows (:func:`pause_own`), never Prefect's blanket
+    "pause all deployments of this runner": another data folder's ``serve`` may have taken the names over.
     """
     from prefect import serve
 
     url = os.environ.get("PREFECT_API_URL") or api_url()
-    if not _server_reachable(url):
-        raise ConfigError(f"no Prefect server at {url}; start one with `corroborate server` (or set PREFECT_API_URL)")
-    from prefect.settings import temporary_settings
+    with serve_lock(settings, url):
+        if not _server_reachable(url):
+            raise ConfigError(
+                f"no Prefect server at {url}; start one with `corroborate server` (or set PREFECT_API_URL)")
+        from prefect.settings import temporary_settings
 
-    with prefect_env(settings), temporary_settings(updates={"api.url": url}), _checker_service(settings):
-        os.environ["PREFECT_API_URL"] = url  # flow runs are child processes: they read the environment
-        names = ", ".join(d.name for d in deployments(settings))
-        print(f"serving {names} against {url} (dashboard: {url.removesuffix('/api')})", flush=True)
-        serve(*deployments(settings), print_starting_message=False)
+        with prefect_env(settings), temporary_settings(updates={"api.url": url}), _checker_service(settings):
+            os.environ["PREFECT_API_URL"] = url  # flow runs are child processes: they read the environment
+            served = deployments(settings)
+            names = ", ".join(d.name for d in served)
+            print(f"serving {names} against {url} (dashboard: {url.removesuffix('/api')})", flush=True)
+            try:
+                serve(*served, print_starting_message=False, pause_on_shutdown=False)
+            finally:
+                paused = pause_own(settings, [f"{d.flow_name}/{d.name}" for d in served])
+                if paused:
+                    print(f"paused this data folder's deployments: {', '.join(paused)}", flush=True)
+
+
+SERVE_LOCK = "serve.lock"  # in the data folder: held by the one `corroborate serve` of that folder
+
+
+@contextlib.contextmanager
+def serve_lock(settings: Settings, url: str) -> Iterator[None]:
+    """Hold the data folder's serve lock for the ``with`` block, its owner (pid, host, start, API) written in it.
+
+    A second ``serve`` of the same folder gets a one-line :class:`ConfigError` naming the owner. The lock is
+    an ``flock``: it goes with the process, so a killed ``serve`` leaves nothing to clean up.
+    """
+    import fcntl
+    import json
+    import socket
+    from datetime import UTC, datetime
+
+    home = make_folder(settings.home)
+    path = home / SERVE_LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"`corroborate serve` already runs for {home}: {_lock_owner(os.pread(fd, 4096, 0))}; "
+                              "one serve per data folder (stop that one first)") from None
+        owner = {"pid": os.getpid(), "host": socket.gethostname(),
+                 "since": datetime.now(UTC).isoformat(timespec="seconds"), "api": url}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(owner) + "\n").encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _lock_owner(raw: bytes) -> str:
+    import json
+
+    try:
+        owner = json.loads(raw.decode("utf-8"))
+        return f"pid {int(owner['pid'])} on host {owner['host']} since {owner['since']}, against {owner['api']}"
+    except (ValueError, KeyError, TypeError):
+        return "another process (its owner record is not readable yet)"
+
+
+def pause_own(settings: Settings, names: list[str]) -> list[str]:
+    """Pause each of ``names`` ("flow/deployment") that still runs ``settings.home``'s flows; the names paused.
+
+    A deployment another data folder's ``serve`` has registered since (same name, its own ``home``) is left
+    alone, and so is one the server no longer has. Failures are printed, not raised: this runs on the way out.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    paused: list[str] = []
+    try:
+        with get_client(sync_client=True) as client:
+            for name in names:
+                try:
+                    deployment = client.read_deployment_by_name(name)
+                except ObjectNotFound:
+                    continue
+                if (deployment.parameters or {}).get("home") != str(settings.home):
+                    continue
+                client.pause_deployment(deployment.id)
+                paused.append(name.split("/", 1)[-1])
+    except Exception as exc:  # noqa: BLE001 - the server may be gone already; the deployments stay as they are
+        print(f"could not pause this data folder's deployments: {type(exc).__name__}: {exc}", file=sys.stderr,
+              flush=True)
+    return paused
 
 
 @contextlib.contextmanager
