@@ -62,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
 def read_together(n: int) -> None:
     """``Judge.judge_atoms`` with and without the second look at two sentences read together."""
     import corroborate.judge.reading as J
-    from corroborate.training.judge_data import _fnc1_rows, fnc1_split_of
+    from corroborate.training.fnc1 import fnc1_rows, fnc1_split_of
 
-    claims, bodies, _, labels, topics = _fnc1_rows(DATA)
+    claims, bodies, _, labels, topics = fnc1_rows(DATA)
     keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == "dev" and labels[i] != "unrelated"][:n]
     jobs = [(a, bodies[i]) for i in keep for a in J.claim_atoms(claims[i]) if a.checkable]
     judge = J.Judge.load()

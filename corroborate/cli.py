@@ -474,8 +474,6 @@ _LIMIT = click.option("--limit", type=click.IntRange(1), help="Use only the firs
 _DATA = click.option("--data", type=click.Path(path_type=Path), required=True, help="The shared data folder.")
 
 
-_WORD_RULES = click.option("--word-rules", is_flag=True,
-                           help="Ablation: let the retired word-list rules (polarity.py) override the judge.")
 _CACHE = click.option("--cache-dir", type=click.Path(path_type=Path),
                       help="Keep FNC-1 judgements here (per split and judge): eval fnc1 and calibrate judge once.")
 
@@ -487,7 +485,7 @@ def _current_settings() -> Settings:
 
 
 def _judge_eval(
-    source: str, data: Path, split: str, limit: int | None, word_rules: bool = False, cache_dir: Path | None = None
+    source: str, data: Path, split: str, limit: int | None, cache_dir: Path | None = None
 ) -> None:
     from corroborate.judge.reading import Judge
     from corroborate.training.evaluate_judge import eval_fnc1, eval_sentences
@@ -497,7 +495,7 @@ def _judge_eval(
     judge = Judge.for_settings(_current_settings())
     with progress(f"eval {source}") as tick:
         if source == "fnc1":
-            result = eval_fnc1(judge, data, split, limit, progress=tick, word_rules=word_rules, cache_dir=cache_dir)
+            result = eval_fnc1(judge, data, split, limit, progress=tick, cache_dir=cache_dir)
         else:
             result = eval_sentences(judge, data, source, split, limit, progress=tick)
     click.echo(result.to_markdown())
@@ -561,11 +559,10 @@ def eval_debunks(split: str, limit: int | None) -> None:
 @_DATA
 @_SPLIT
 @_LIMIT
-@_WORD_RULES
 @_CACHE
-def eval_fnc1(data: Path, split: str, limit: int | None, word_rules: bool, cache_dir: Path | None) -> None:
+def eval_fnc1(data: Path, split: str, limit: int | None, cache_dir: Path | None) -> None:
     """FNC-1 headline/body pairs of the story-grouped split, judged as check judges them."""
-    _judge_eval("fnc1", data, split, limit, word_rules, cache_dir)
+    _judge_eval("fnc1", data, split, limit, cache_dir)
 
 
 @eval_.command("fnc1-headlines")
@@ -588,8 +585,7 @@ def eval_fnc1_headlines(data: Path, split: str, limit: int | None) -> None:
 @eval_.command("denials")
 @click.option("--file", "path", type=click.Path(path_type=Path), default=Path("tests/data/denials.tsv"),
               show_default=True, help="The news denial set (id, group, category, claim, sentence, label).")
-@_WORD_RULES
-def eval_denials(path: Path, word_rules: bool) -> None:
+def eval_denials(path: Path) -> None:
     """The news denial set, judged as check judges it: per-class precision and recall."""
     from corroborate.judge.reading import Judge
     from corroborate.training.evaluate_judge import eval_denials as run
@@ -598,24 +594,7 @@ def eval_denials(path: Path, word_rules: bool) -> None:
     read_denials(path)  # a missing or malformed file fails in one line, before the models load
     judge = Judge.for_settings(_current_settings())
     with progress("eval denials") as tick:
-        click.echo(run(judge, path, progress=tick, word_rules=word_rules).to_markdown())
-
-
-@eval_.command("fnc1-gbm")
-@click.option("--data", type=click.Path(path_type=Path), required=True, help="Folder with fnc1/ (or the fnc1 folder).")
-@click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
-@click.option("--limit", type=click.IntRange(1), help="Use only the first N pairs (quick runs).")
-@click.option("--group-by", "grouping", type=click.Choice(["body", "topic"]), default="body", show_default=True,
-              help="Keep each body (or each whole story: its bodies and related headlines) on one side of a split.")
-@click.option("--split", type=click.Choice(["dev", "test"]),
-              help="No folds: train once on the other stories and score this frozen story split (as `eval fnc1`).")
-def eval_fnc1_gbm(data: Path, folds: int, limit: int | None, grouping: str, split: str | None) -> None:
-    """The retired document-level stance model (gradient boosting): cross-validated FNC-1 score (a baseline)."""
-    from corroborate.training.evaluate import evaluate_fnc1
-
-    with progress("eval") as tick:
-        result = evaluate_fnc1(data, folds=folds, progress=tick, limit=limit, grouping=grouping, split=split)
-    click.echo(result.to_markdown())
+        click.echo(run(judge, path, progress=tick).to_markdown())
 
 
 @cli.command()

@@ -35,9 +35,9 @@ def features(data: Path, split: str, limit: int | None) -> tuple[np.ndarray, np.
         relatedness,
         sentences,
     )
-    from corroborate.training.judge_data import _fnc1_rows, fnc1_split_of
+    from corroborate.training.fnc1 import fnc1_rows, fnc1_split_of
 
-    claims, bodies, _, labels, topics = _fnc1_rows(data)
+    claims, bodies, _, labels, topics = fnc1_rows(data)
     keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == split]
     if limit and len(keep) > limit:
         keep = sorted(random.Random(0).sample(keep, limit))

@@ -64,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from corroborate.corpus.embed import load_embedder
     from corroborate.judge.model import LABELS, JudgeModel
     from corroborate.training.evaluate_judge import _TO_NLI, Scores, fnc_score
-    from corroborate.training.judge_data import _fnc1_rows, fnc1_split_of, load
+    from corroborate.training.fnc1 import fnc1_rows, fnc1_split_of
+    from corroborate.training.judge_data import load
 
     model = JudgeModel.load()
     cache: dict[tuple[str, str], Any] = {}
@@ -106,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return decide
 
     if args.pairs == "fnc1":
-        claims, bodies, _, labels, topics = _fnc1_rows(args.data)
+        claims, bodies, _, labels, topics = fnc1_rows(args.data)
         keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == args.split][: args.limit]
         pairs = [(claims[i], bodies[i]) for i in keep]
         gold = [labels[i] for i in keep]

@@ -180,9 +180,6 @@ def test_cli_checks_the_output_before_loading_the_model(
     def no_load(*_: Any, **__: Any) -> Any:
         raise AssertionError("the model was loaded before the output was checked")
 
-    from corroborate.judge.pairs import StanceModel
-
-    monkeypatch.setattr(StanceModel, "load", no_load)
     judge = _import_or_none("corroborate.judge.reading")
     if judge is not None and hasattr(judge, "Judge"):
         monkeypatch.setattr(judge.Judge, "load", no_load)

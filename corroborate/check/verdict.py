@@ -1,4 +1,4 @@
-"""From per-passage stances to one verdict per claim (DESIGN.md, "The verdict").
+"""From per-passage stances to one verdict per claim (docs/design.md, "The verdict").
 
 An *independent voice* is an origin, not a URL: evidence from outlets of one owner group, from
 syndicated copies (one near-duplicate cluster), from copies, excerpts and rewrites of one text
@@ -357,7 +357,7 @@ def _confidence(w_win: float, w_lose: float, n: int, winners: Sequence[Voice]) -
 
 
 def decide_sentence(atoms: Sequence[AtomVerdict], settings: Settings) -> Verdict:
-    """A claim sentence's verdict from its atoms' (DESIGN.md, "What is judged is an atom").
+    """A claim sentence's verdict from its atoms' (docs/design.md, "What is judged is an atom").
 
     contradicted when any checkable atom is; corroborated when every distinctive atom is; otherwise
     unmatched, flagged ``partly_corroborated`` when some atom is corroborated. ``anonymous_source``

@@ -1,7 +1,7 @@
 """The outlet registry: who publishes on which host, who owns them, and where their feeds are.
 
 Independence is decided here, not per URL: outlets with one owner share a ``group`` and so count
-as one voice (see DESIGN.md, "The verdict"). The bundled registry is two files of one schema:
+as one voice (see docs/design.md, "The verdict"). The bundled registry is two files of one schema:
 ``data/outlets.toml``, kept by hand (owners, independence groups, state-media flags, kinds), and
 ``data/outlets-fundus.toml``, generated from the fundus project's publisher collection by
 ``scripts/import_fundus.py`` (feeds and sitemaps of about 170 publishers, maintained upstream).

@@ -27,7 +27,7 @@ from corroborate.settings import Settings
 if TYPE_CHECKING:
     from corroborate.judge.reading import Judge
 from corroborate.check.verdict import STATUSES, EvidenceItem, decide
-from corroborate.training.train_stance import LABELS
+from corroborate.training.fnc1 import FNC1_LABELS
 
 MIN_CONFIDENCE_GRID = (0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 HIGH_CONFIDENCE_GRID = (0.7, 0.8, 0.9, 0.95)
@@ -99,9 +99,9 @@ def _items(indices: Sequence[int], labels: Sequence[str], proba: npt.NDArray[np.
     out = []
     for i in indices:
         if proba is None:  # gold: the label, fully confident
-            probs = {lab: 1.0 if lab == labels[i] else 0.0 for lab in LABELS}
+            probs = {lab: 1.0 if lab == labels[i] else 0.0 for lab in FNC1_LABELS}
         else:
-            probs = {lab: float(proba[i][j]) for j, lab in enumerate(LABELS)}
+            probs = {lab: float(proba[i][j]) for j, lab in enumerate(FNC1_LABELS)}
         stance = max(probs, key=lambda k: probs[k])
         out.append(EvidenceItem(outlet=f"body{i}", group=f"body{i}", url=f"fnc1:{i}", quote="", start=0, end=0,
                                 stance=stance, score=probs[stance], probabilities=probs, similarity=1.0))
@@ -159,11 +159,11 @@ def judged_split(
 ) -> tuple[list[str], list[str], npt.NDArray[np.float64]]:
     """Headlines, gold labels and the check path's stance probabilities for one FNC-1 story split."""
     from corroborate.training.evaluate_judge import fnc1_judged
-    from corroborate.training.judge_data import _fnc1_rows
+    from corroborate.training.fnc1 import fnc1_rows
 
-    claims, _, _, labels, _ = _fnc1_rows(data_dir)
+    claims, _, _, labels, _ = fnc1_rows(data_dir)
     idx, results = fnc1_judged(judge, data_dir, split, limit, progress, cache_dir)
-    proba = np.array([[r.probabilities[lab] for lab in LABELS] for r in results], dtype=np.float64)
+    proba = np.array([[r.probabilities[lab] for lab in FNC1_LABELS] for r in results], dtype=np.float64)
     return [claims[i] for i in idx], [labels[i] for i in idx], proba
 
 

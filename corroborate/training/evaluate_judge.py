@@ -26,9 +26,9 @@ from corroborate.errors import ConfigError
 from corroborate.judge.model import LABELS
 from corroborate.judge.reading import Judge, PairJudgement, judge_pairs
 from corroborate.training import judge_data
+from corroborate.training.fnc1 import FNC1_LABELS
 
 Progress = Callable[[int, int], None]
-FNC_LABELS = ("agree", "disagree", "discuss", "unrelated")
 _TO_NLI = {"agree": "entails", "disagree": "contradicts", "discuss": "neutral", "unrelated": "neutral"}
 
 
@@ -126,26 +126,13 @@ def read_denials(path: Path) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
-def with_word_rules(claim: str, j: PairJudgement) -> str:
-    """The ablation: the word-list rules (polarity.py) turning the judge's 'agree' into 'disagree' when
-    the quoted sentence has opposite wording, a negation or a refuting word (the old check path also
-    overrode 'discuss'; that was worse still)."""
-    from corroborate.training.polarity import polarity_conflict
-
-    if j.stance == "agree" and j.quote and polarity_conflict(claim, j.quote):
-        return "disagree"
-    return j.stance
-
-
-def eval_denials(judge: Judge, path: Path, progress: Progress | None = None, word_rules: bool = False) -> Scores:
+def eval_denials(judge: Judge, path: Path, progress: Progress | None = None) -> Scores:
     rows = read_denials(path)
     pairs = [(claim, sentence) for _, _, claim, sentence, _ in rows]
     results = judge_pairs(judge, pairs, progress=progress)
     gold = [r[4] for r in rows]
-    stances = [with_word_rules(c, j) if word_rules else j.stance for (c, _), j in zip(pairs, results, strict=True)]
-    pred = [_TO_NLI[st] for st in stances]
-    rules = " + word-list rules (ablation)" if word_rules else ""
-    s = Scores(f"news denial set ({path.name}, through the check path{rules})", LABELS, gold, pred)
+    pred = [_TO_NLI[j.stance] for j in results]
+    s = Scores(f"news denial set ({path.name}, through the check path)", LABELS, gold, pred)
     by_cat: dict[str, list[bool]] = {}
     for r, p in zip(rows, pred, strict=True):
         by_cat.setdefault(r[1], []).append(p == r[4])
@@ -199,9 +186,9 @@ def fnc1_judged(
     import hashlib
     import json
 
-    from corroborate.training.judge_data import _fnc1_rows, fnc1_split_of
+    from corroborate.training.fnc1 import fnc1_rows, fnc1_split_of
 
-    claims, bodies, _, _, topics = _fnc1_rows(data_dir)
+    claims, bodies, _, _, topics = fnc1_rows(data_dir)
     keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == split]
     if limit:
         keep = keep[:limit]
@@ -230,17 +217,16 @@ def fnc1_judged(
 
 def eval_fnc1(
     judge: Judge, data_dir: Path, split: str = "test", limit: int | None = None, progress: Progress | None = None,
-    word_rules: bool = False, cache_dir: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> Scores:
     """FNC-1 headline/body pairs of one story split, through the check path."""
-    from corroborate.training.judge_data import _fnc1_rows
+    from corroborate.training.fnc1 import fnc1_rows
 
-    claims, _, _, labels, topics = _fnc1_rows(data_dir)
+    _, _, _, labels, topics = fnc1_rows(data_dir)
     keep, results = fnc1_judged(judge, data_dir, split, limit, progress, cache_dir)
     gold = [labels[i] for i in keep]
-    pred = [with_word_rules(claims[i], r) if word_rules else r.stance for i, r in zip(keep, results, strict=True)]
-    rules = " + word-list rules (ablation)" if word_rules else ""
-    s = Scores(f"FNC-1 train, {split} stories ({len({topics[i] for i in keep})} stories), check path{rules}",
-               FNC_LABELS, gold, pred)
+    pred = [r.stance for r in results]
+    s = Scores(f"FNC-1 train, {split} stories ({len({topics[i] for i in keep})} stories), check path",
+               FNC1_LABELS, gold, pred)
     s.extra["weighted score"] = fnc_score(gold, pred)
     return s

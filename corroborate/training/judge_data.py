@@ -11,7 +11,7 @@ sides. ``test`` parts are frozen: no recipe or threshold choice looks at them (d
 - ``perspectrum``: claim and perspective, SUPPORT → entails, UNDERMINE → contradicts; its own split.
 - ``fnc1``: each headline against the body sentence that matches it best (TF-IDF): agree →
   entails, disagree → contradicts, discuss/unrelated → neutral; split by story
-  (:func:`corroborate.training.evaluate.topic_groups`).
+  (:func:`corroborate.training.fnc1.topic_groups`).
 - ``news``: invented news facts stated, denied, changed and merely discussed, from templates
   (:mod:`corroborate.training.news`); split by fact.
 - ``debunks``: the same kind of facts with a denial as the claim ("Reports of X's death are false"):
@@ -32,65 +32,39 @@ import json
 import random
 import re
 import sys
-import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from corroborate.errors import ConfigError
+from corroborate.training.fnc1 import body_sentences as body_sentences
+from corroborate.training.fnc1 import fnc1_rows, fnc_dir
+from corroborate.training.fnc1 import fnc1_split_of as fnc1_split_of
+from corroborate.training.pair import Pair as Pair
+from corroborate.training.pair import data_root, read_tsv
+from corroborate.training.pair import split_of as split_of
 
 LABELS = ("entails", "contradicts", "neutral")
 SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "fnc1-headlines", "synthetic", "news", "debunks",
            "headlines", "headline-evidence", "headline-figures", "fever", "cad-snli", "mined-neutral", "antonyms",
            "contrast")
 SPLITS = ("train", "dev", "test")
-_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“'])")
 
 
-@dataclass(frozen=True)
-class Pair:
-    premise: str  # the evidence sentence
-    hypothesis: str  # the claim (atom)
-    label: str  # one of LABELS
-    source: str
-    group: str  # what the split is by
-
-
-def split_of(group: str, dev: float = 0.1, test: float = 0.1) -> str:
-    """A stable split for ``group``: the same group always lands in the same part."""
-    h = (zlib.crc32(group.encode("utf-8")) % 10_000) / 10_000
-    if h < test:
-        return "test"
-    if h < test + dev:
-        return "dev"
-    return "train"
-
-
-def _root(data_dir: Path, name: str) -> Path:
-    for candidate in (data_dir / name, data_dir.parent / name):
-        if candidate.is_dir():
-            return candidate
-    raise ConfigError(f"no {name}/ folder under {data_dir}")
-
-
-def _tsv(path: Path) -> Iterator[dict[str, str]]:
-    if not path.is_file():
-        raise ConfigError(f"{path} not found")
-    with path.open(encoding="utf-8", newline="") as fh:
-        yield from csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+# corroborate.training.contrast still imports these from here (it is to import them from pair.py and fnc1.py)
+_root, _tsv, _fnc1_rows = data_root, read_tsv, fnc1_rows
 
 
 _NLI = {"entailment": "entails", "contradiction": "contradicts", "neutral": "neutral"}
 
 
 def snli(data_dir: Path, split: str) -> list[Pair]:
-    root = _root(data_dir, "snli")
+    root = data_root(data_dir, "snli")
     if split == "test":
-        rows = _tsv(root / "test.tsv")
+        rows = read_tsv(root / "test.tsv")
         return [Pair(r["sentence1"], r["sentence2"], _NLI[r["gold_label"]], "snli", r["sentence1"])
                 for r in rows if r["gold_label"] in _NLI]
     out = []
-    for r in _tsv(root / "train_subset.tsv"):
+    for r in read_tsv(root / "train_subset.tsv"):
         if r["gold_label"] not in _NLI:
             continue
         # dev is carved from the train file by premise; test.tsv stays the test part
@@ -105,10 +79,10 @@ def _content_words(text: str) -> set[str]:
 
 
 def cannot(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
-    root = _root(data_dir, "cannot")
+    root = data_root(data_dir, "cannot")
     rng = random.Random(seed)
     out: list[Pair] = []
-    wiki = [(r["sentence"], r["negated"]) for r in _tsv(root / "wikifactcheck_negated.tsv")
+    wiki = [(r["sentence"], r["negated"]) for r in read_tsv(root / "wikifactcheck_negated.tsv")
             if r["sentence"] and r["negated"]]
     mine = [(s, n) for s, n in wiki if split_of("cannot:" + s) == split]
     # a word index over this split's sentences, for "merely related" neighbours
@@ -142,7 +116,7 @@ def cannot(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
                     out.append(Pair(mine[j][0], s, "neutral", "cannot", g))
                 else:
                     out.append(Pair(mine[j][1], s, "neutral", "cannot", g))
-    for row in _tsv(root / "sem_anto_neg.tsv"):
+    for row in read_tsv(root / "sem_anto_neg.tsv"):
         g = "cannot-sem:" + row["premise"]
         if split_of(g) != split:
             continue
@@ -152,7 +126,7 @@ def cannot(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
 
 
 def perspectrum(data_dir: Path, split: str) -> list[Pair]:
-    root = _root(data_dir, "perspectrum")
+    root = data_root(data_dir, "perspectrum")
     splits = json.loads((root / "dataset_split_v1.0.json").read_text(encoding="utf-8"))
     pool = {p["pId"]: p["text"] for p in json.loads((root / "perspective_pool_v1.0.json").read_text(encoding="utf-8"))}
     claims = json.loads((root / "perspectrum_with_answers_v1.0.json").read_text(encoding="utf-8"))
@@ -170,30 +144,6 @@ def perspectrum(data_dir: Path, split: str) -> list[Pair]:
     return out
 
 
-@functools.cache
-def _fnc1_rows(data_dir: Path) -> tuple[list[str], list[str], list[int], list[str], list[int]]:
-    from corroborate.training.evaluate import topic_groups
-    from corroborate.training.train_stance import load_fnc1
-
-    data = load_fnc1(data_dir)
-    topics = topic_groups(data)
-    return data.claims, data.bodies, data.body_ids, data.labels, topics
-
-
-def fnc1_split_of(topic: int) -> str:
-    return split_of(f"fnc1-story:{topic}", dev=0.1, test=0.2)
-
-
-def body_sentences(body: str) -> list[str]:
-    out = []
-    for para in body.split("\n"):
-        for s in _SENT.split(para.strip()):
-            s = s.strip()
-            if 20 <= len(s) <= 600:
-                out.append(s)
-    return out
-
-
 _FNC = {"agree": "entails", "disagree": "contradicts", "discuss": "neutral", "unrelated": "neutral"}
 
 
@@ -201,7 +151,7 @@ def fnc1(data_dir: Path, split: str, seed: int = 13, unrelated_share: float = 0.
     """Each headline against its best-matching body sentence (TF-IDF cosine)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    claims, bodies, body_ids, labels, topics = _fnc1_rows(data_dir)
+    claims, bodies, body_ids, labels, topics = fnc1_rows(data_dir)
     rng = random.Random(seed)
     keep = [i for i in range(len(claims)) if fnc1_split_of(topics[i]) == split
             and (labels[i] != "unrelated" or rng.random() < unrelated_share)]
@@ -256,7 +206,7 @@ def _clause(headline: str) -> str | None:
 
 
 def fnc1_denials(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
-    claims, _, _, _, topics = _fnc1_rows(data_dir)
+    claims, _, _, _, topics = fnc1_rows(data_dir)
     rng = random.Random(seed)
     seen: set[str] = set()
     out: list[Pair] = []
@@ -291,7 +241,7 @@ def fnc1_headlines(data_dir: Path, split: str, seed: int = 13, per_claim: int = 
     headlines is same-side on one body and opposite on another); a pair that ever disagrees is dropped.
     Split by story, as ``fnc1``.
     """
-    claims, _, body_ids, labels, topics = _fnc1_rows(data_dir)
+    claims, _, body_ids, labels, topics = fnc1_rows(data_dir)
     on_body: dict[int, dict[str, str]] = {}
     story: dict[str, int] = {}
     for claim, body, label, topic in zip(claims, body_ids, labels, topics, strict=True):
@@ -402,7 +352,7 @@ def synthetic(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
     from corroborate.claims.sentences import load_nlp
 
     rng = random.Random(seed)
-    claims, _, _, _, topics = _fnc1_rows(data_dir)
+    claims, _, _, _, topics = fnc1_rows(data_dir)
     seen: set[str] = set()
     texts: list[tuple[str, str]] = []
     for claim, topic in zip(claims, topics, strict=True):
@@ -410,8 +360,8 @@ def synthetic(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
         if c not in seen and fnc1_split_of(topic) == split and len(c.split()) >= 4 and not c.isupper():
             seen.add(c)
             texts.append((c, f"fnc1-story:{topic}"))
-    root = _root(data_dir, "cannot")
-    wiki = [r["sentence"] for r in _tsv(root / "wikifactcheck_negated.tsv") if r["sentence"]]
+    root = data_root(data_dir, "cannot")
+    wiki = [r["sentence"] for r in read_tsv(root / "wikifactcheck_negated.tsv") if r["sentence"]]
     texts += [(w, "cannot:" + w) for w in wiki if split_of("cannot:" + w) == split and len(w) < 200]
     nlp = load_nlp()
     out: list[Pair] = []
@@ -462,11 +412,9 @@ def check_data(source: str, data_dir: Path) -> None:
     if source not in LOADERS:
         raise ConfigError(f"unknown judge data source {source!r}; one of {', '.join(SOURCES)}")
     if source in ("fnc1", "fnc1-denials", "fnc1-headlines", "synthetic"):
-        from corroborate.training.train_stance import fnc_dir
-
         fnc_dir(data_dir)
     if source in ("snli", "cannot", "perspectrum", "synthetic"):
-        _root(data_dir, "cannot" if source == "synthetic" else source)
+        data_root(data_dir, "cannot" if source == "synthetic" else source)
 
 
 def load(source: str, data_dir: Path, split: str) -> list[Pair]:

@@ -20,7 +20,7 @@ import random
 import re
 from collections.abc import Callable, Iterator
 
-from corroborate.training.judge_data import Pair, split_of
+from corroborate.training.pair import Pair, split_of
 
 _FIRST = (
     "Alma", "Bruno", "Cecile", "Dario", "Elin", "Fabian", "Greta", "Hugo", "Ines", "Jonas", "Kira", "Lukas",

@@ -1,4 +1,4 @@
-"""Copies, excerpts and rewrite networks (DESIGN.md, "An independent voice is an origin, not a URL").
+"""Copies, excerpts and rewrite networks (docs/design.md, "An independent voice is an origin, not a URL").
 
 Through the real store, index, embedder and retriever: the article's own copies (an excerpt as an
 archive keeps it, a reprint with another intro) are left out and listed; five sites of a rewrite

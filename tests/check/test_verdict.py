@@ -1,4 +1,4 @@
-"""Verdict rules of DESIGN.md on hand-built evidence: voices, statuses, flags."""
+"""Verdict rules of docs/design.md on hand-built evidence: voices, statuses, flags."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from corroborate.settings import load_settings
 from corroborate.training.calibrate import calibrate_from_proba
-from corroborate.training.train_stance import LABELS
+from corroborate.training.fnc1 import FNC1_LABELS
 
 
 def test_calibration_recovers_gold_from_noisy_probabilities(tmp_path: Path) -> None:
@@ -26,7 +26,7 @@ def test_calibration_recovers_gold_from_noisy_probabilities(tmp_path: Path) -> N
     for i, lab in enumerate(labels):
         top = rng.uniform(0.55, 0.95)
         proba[i] = (1 - top) / 3
-        proba[i][LABELS.index(lab)] = top
+        proba[i][FNC1_LABELS.index(lab)] = top
     settings = load_settings({"home": tmp_path}, environ={})
     result = calibrate_from_proba(headlines, labels, proba, settings)
     assert result.claims == 300
