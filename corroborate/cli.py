@@ -358,28 +358,14 @@ def _require_utf8(claim: str) -> None:
 
 
 def _warm_or_here(s: Settings, work: Callable[[ServiceClient | Checker], T]) -> T:
-    """``work`` done by the warm checker of `corroborate serve` for this data folder when one answers
-    (no models to load: ~0.3 s instead of ~11 s), else by a Checker loaded in this process."""
+    """``work`` done as :func:`corroborate.service.warm_or_here` decides (the warm checker of `corroborate
+    serve` when one answers, else a Checker loaded in this process for this command); which way it went
+    is said on stderr with --debug."""
     from corroborate.check.checker import Checker
-    from corroborate.service import ServiceUnavailable, connect_service
+    from corroborate.service import warm_or_here
 
-    debug = _err if s.debug else None
-    service = connect_service(s, log=debug)
-    if service is not None:
-        if debug:
-            debug(f"using the warm checker service at {service.address}")
-        try:
-            return work(service)
-        except ServiceUnavailable as exc:  # it went away mid-check: check here instead
-            if debug:
-                debug(f"{exc}; checking in this process")
-    elif debug:
-        debug(f"no checker service answers for {s.home}; loading the models in this process")
-    checker = Checker.open(s, log=_err)
-    try:
-        return work(checker)
-    finally:
-        checker.close()
+    return warm_or_here(s, work, log=_err if s.debug else None,
+                        here=lambda: contextlib.closing(Checker.open(s, log=_err)))
 
 
 def _read_claims(path: Path) -> list[str]:

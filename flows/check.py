@@ -13,6 +13,7 @@ data folder. Either is reopened when an ingest has moved the store on since it w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import threading
@@ -30,7 +31,7 @@ from prefect.runtime import flow_run
 
 from corroborate.check.checker import Article, ArticleReport, Checker, ClaimResult, read_article
 from corroborate.report import table_rows, to_markdown
-from corroborate.service import ServiceClient, ServiceUnavailable, WarmChecker, connect_service
+from corroborate.service import ServiceClient, WarmChecker, warm_or_here
 from corroborate.settings import Settings
 from flows.common import flow_settings, prefect_env, slug, start_ephemeral_server
 
@@ -51,14 +52,6 @@ def get_checker(settings: Settings) -> Checker:
     return warm.get()
 
 
-def warm_service(settings: Settings) -> ServiceClient | None:
-    """The checker service of ``corroborate serve`` for this data folder, if one answers."""
-    service = connect_service(settings, log=_log)
-    if service is not None:
-        _log(f"using the warm checker service at {service.address}")
-    return service
-
-
 def _log(message: str) -> None:
     try:
         get_run_logger().info(message)
@@ -75,14 +68,8 @@ def read_article_task(source: str, settings: Settings) -> Article:
 
 
 def _warm_or_here(settings: Settings, check: Callable[[ServiceClient | Checker], T]) -> T:
-    """``check`` run by the warm checker service if one answers, else by this process's Checker."""
-    service = warm_service(settings)
-    if service is not None:
-        try:
-            return check(service)
-        except ServiceUnavailable as exc:  # it went away mid-check: check here instead
-            _log(f"{exc}; checking in this process")
-    return check(get_checker(settings))
+    """``check`` as :func:`corroborate.service.warm_or_here` decides; here = this process's Checker."""
+    return warm_or_here(settings, check, log=_log, here=lambda: contextlib.nullcontext(get_checker(settings)))
 
 
 @task(name="check-article", cache_policy=NO_CACHE, timeout_seconds=1800)
