@@ -206,12 +206,11 @@ def import_documents(
     is named on stderr or, given ``rejects_file``, written there as JSON with its number and
     reason, and the counts gain ``rejected``.
     """
+    from corroborate.corpus.backend import corpus_writer_lock, open_store
     from corroborate.corpus.dedup import content_hash
     from corroborate.corpus.embed import load_embedder
     from corroborate.corpus.index import sync_index
-    from corroborate.corpus.lock import writer_lock
     from corroborate.corpus.records import Extracted
-    from corroborate.corpus.store import Store
     from corroborate.ingest.outlets import OutletRegistry, load_outlets
     from corroborate.ingest.steps import CorpusWriter, imported_record, prepare, read_jsonl_lines
     from corroborate.output import check_output
@@ -251,7 +250,7 @@ def import_documents(
     counts: dict[str, Any] = {"lines": count, "new": 0, "updated": 0, "unchanged": 0}
     if skip_invalid:
         counts["rejected"] = len(rejects)
-    with writer_lock(s.home, timeout=600, what="import"), Store(s.store_path) as store:
+    with corpus_writer_lock(s, timeout=600, what="import"), open_store(s) as store:
         run_id = store.start_run("import", {"file": str(docs)})
         try:
             writer = CorpusWriter(store, s, run_id)
@@ -391,7 +390,7 @@ def article(c: Context, source: str, as_json: bool, markdown: bool, outlet: str 
     from dataclasses import replace
 
     from corroborate.check.checker import read_article
-    from corroborate.corpus.store import Store
+    from corroborate.corpus.backend import open_store
 
     art = read_article(source, s)
     if outlet:
@@ -399,7 +398,7 @@ def article(c: Context, source: str, as_json: bool, markdown: bool, outlet: str 
     started = time.monotonic()
     with progress("article") as tick:
         result = _warm_or_here(s, lambda checker: checker.check_article(art, tick))
-    with Store(s.store_path) as store:
+    with open_store(s) as store:
         if store.read_only:
             _err(f"note: {s.home} is read-only, so this check was not saved in it")
         else:
@@ -651,13 +650,13 @@ def index_status(c: Context) -> None:
     against the store). Exit code 1 when the index is not usable as it is (a check would build, sync or
     rebuild it first, or stop).
     """
+    from corroborate.corpus.backend import open_store
     from corroborate.corpus.embed import DIMENSION, MODEL_NAME
     from corroborate.corpus.index import index_health, read_manifest
-    from corroborate.corpus.store import Store
     from corroborate.errors import IndexStateError
 
     s = c.settings()
-    with Store(s.store_path) as store:
+    with open_store(s) as store:
         health = index_health(store, s, MODEL_NAME, DIMENSION)
         try:
             manifest = read_manifest(s.index_dir)
@@ -677,15 +676,14 @@ def index_status(c: Context) -> None:
 @pass_ctx
 def index_rebuild(c: Context) -> None:
     """Rebuild the index from the store (embeds only passages without embeddings)."""
+    from corroborate.corpus.backend import corpus_writer_lock, open_store
     from corroborate.corpus.embed import load_embedder
     from corroborate.corpus.index import sync_index
-    from corroborate.corpus.lock import writer_lock
-    from corroborate.corpus.store import Store
 
     s = c.settings()
     with (
-        writer_lock(s.home, timeout=600, what="index rebuild"),
-        Store(s.store_path) as store,
+        corpus_writer_lock(s, timeout=600, what="index rebuild"),
+        open_store(s) as store,
         progress("index") as tick,
     ):
         idx, rep = sync_index(store, load_embedder(), s, rebuild=True, progress=lambda _s, d, t: tick(d, t))
@@ -798,8 +796,10 @@ def settings(c: Context, markdown: bool) -> None:
     if markdown:
         click.echo(settings_markdown(), nl=False)
         return
+    from corroborate.corpus.dburl import redact_url
+
     for key, value in asdict(c.settings()).items():
-        click.echo(f"{key} = {value!r}")
+        click.echo(f"{key} = {redact_url(value) if key == 'store_url' and value else value!r}")
 
 
 # -- entry point ------------------------------------------------------------------------------------

@@ -42,8 +42,8 @@ from typing import Any, TypeVar
 
 from corroborate import errors
 from corroborate.check.checker import Article, ArticleReport, Checker, ClaimResult, Progress
+from corroborate.corpus.backend import open_store
 from corroborate.corpus.lock import make_folder
-from corroborate.corpus.store import Store
 from corroborate.errors import ConfigError, CorroborateError
 from corroborate.settings import Settings
 
@@ -88,7 +88,7 @@ class WarmChecker:
         self._generation = -1
 
     def get(self) -> Checker:
-        with Store(self.settings.store_path) as store:
+        with open_store(self.settings) as store:
             generation = store.generation()
         with self._lock:
             if self._checker is not None and self._generation == generation:

@@ -56,6 +56,12 @@ class Settings:
         None, "Outlets registry (TOML), read alone; empty = the bundled outlets.toml merged with outlets-fundus.toml."
     )
     debug: bool = _f(False, "Show tracebacks instead of one-line errors.")
+    store_url: str = field(  # repr=False: it may hold a password (corroborate.corpus.dburl.redact_url shows it)
+        default="",
+        repr=False,
+        metadata={"doc": "PostgreSQL store many hosts share (postgresql://user@host/db; password best in PGPASSWORD "
+                  "or ~/.pgpass); empty = the SQLite file in the data folder (docs/scaling.md)."},
+    )
 
     # fetching
     user_agent: str = _f(
@@ -396,6 +402,13 @@ def _validate(s: Settings, sources: typing.Mapping[str, str] | None = None) -> N
         fail("user_agent", "must be one line of printable ASCII")
     if urlsplit(s.gdelt_url).scheme not in {"http", "https"} or not urlsplit(s.gdelt_url).netloc:
         fail("gdelt_url", f"must be an http(s) URL, got {s.gdelt_url!r}")
+    if s.store_url:
+        try:
+            scheme = urlsplit(s.store_url).scheme
+        except ValueError:
+            scheme = "an unparseable"
+        if scheme not in {"postgresql", "postgres"}:  # the value may hold a password: name its scheme only
+            fail("store_url", f"must be a postgresql:// URL or empty, got {scheme or 'no'} scheme")
 
 
 def _num(x: float) -> str:
@@ -411,6 +424,7 @@ _ACCEPTED = {
     "task_runner": "`thread`, `dask`",
     "judge_precision": "`auto`, `float32`, `bfloat16`",
     "dask_address": "an address or empty",
+    "store_url": "a postgresql:// URL or empty",
 }
 
 

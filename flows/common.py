@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from corroborate.corpus.backend import CorpusStore
 from corroborate.corpus.lock import make_folder, writer_lock
-from corroborate.corpus.store import AbandonedRun, Store, process_gone, process_name, this_process
+from corroborate.corpus.store import AbandonedRun, process_gone, process_name, this_process
 from corroborate.settings import ENV_PREFIX, Settings, load_settings, settings_fields
 
 # Prefect's own first start of an ephemeral server takes ~11 s on a small machine; its default (20 s) is too tight.
@@ -174,7 +175,7 @@ def _stop(pid: int, name: str) -> None:
             time.sleep(0.05)
 
 
-def crash_abandoned_flow_runs(store: Store,
+def crash_abandoned_flow_runs(store: CorpusStore,
                               logger: logging.Logger | logging.LoggerAdapter[Any]) -> list[AbandonedRun]:
     """Set Crashed, in Prefect, the flow runs of the runs the store found abandoned; those it set.
 

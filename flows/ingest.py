@@ -33,11 +33,10 @@ from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner
 from prefect.tasks import Task
 
+from corroborate.corpus.backend import CorpusStore, corpus_writer_lock, open_store
 from corroborate.corpus.embed import load_embedder
 from corroborate.corpus.index import sync_index
-from corroborate.corpus.lock import writer_lock
 from corroborate.corpus.records import Candidate
-from corroborate.corpus.store import Store
 from corroborate.errors import ConfigError, TransientFetchError
 from corroborate.ingest.discover import OutletDiscovery
 from corroborate.ingest.health import health_of
@@ -171,7 +170,7 @@ def store_task(settings: Settings, run_id: int, outlets: list[Outlet],
     Feeds and sitemaps that failed go to the fetch log too, so a broken source is visible there.
     """
     by_name = {o.name: o for o in outlets}
-    with Store(settings.store_path) as store:
+    with open_store(settings) as store:
         for d in discovered:
             outlet = by_name.get(d.outlet)
             for source, reason in d.errors:
@@ -191,7 +190,7 @@ def store_task(settings: Settings, run_id: int, outlets: list[Outlet],
 
 @task(name="index", cache_policy=NO_CACHE, timeout_seconds=3600)
 def index_task(settings: Settings) -> dict[str, Any]:
-    with Store(settings.store_path) as store:
+    with open_store(settings) as store:
         index, report = sync_index(store, load_embedder(), settings)
         return {"count": index.count, "kind": report.kind, "embedded": report.embedded, "added": report.added,
                 "removed": report.removed, "rebuilt": report.rebuilt, "passages": store.passage_count(),
@@ -246,7 +245,7 @@ def _running_on_dask() -> bool:
     return ctx is not None and type(ctx.task_runner).__name__ == "DaskTaskRunner"
 
 
-def _previous_run_failed(store: Store) -> bool:
+def _previous_run_failed(store: CorpusStore) -> bool:
     """Whether the last finished ingest left failures (so cached fetches must not be reused)."""
     for run in store.runs(limit=20):
         if run["kind"] != "ingest" or run["status"] == "running":
@@ -327,7 +326,7 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
     logger = get_run_logger()
     outlets = load_outlets_task(settings.outlets_file)
     registry = OutletRegistry(outlets)
-    with Store(settings.store_path) as store:
+    with open_store(settings) as store:
         run_id = store.start_run("ingest", {"outlets_file": outlets_file, "query": query,
                                             "since": since.isoformat() if since else None}, flow_run=flow_run.id)
         for dead in crash_abandoned_flow_runs(store, logger):
@@ -344,7 +343,7 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
             found += discover_gdelt_task.submit(query, settings, registry, since).result()
         extra: dict[str, Outlet] = {}
         groups = _group_by_outlet(found, registry, extra)
-        with Store(settings.store_path) as store:
+        with open_store(settings) as store:
             validators = {name: candidates_for_known(store, cands) for name, cands in groups.items()}
         summaries = {o.name: OutletSummary(o.name) for o in outlets}
         for d in discovered:
@@ -361,7 +360,7 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
                 summaries[name].failed += len(groups[name])
                 summaries[name].errors.append(f"fetch/extract failed: {exc}")
                 logger.warning("%s: fetch/extract failed: %s", name, exc)
-        with writer_lock(settings.home, timeout=WRITER_LOCK_TIMEOUT_S, what="ingest"):
+        with corpus_writer_lock(settings, timeout=WRITER_LOCK_TIMEOUT_S, what="ingest"):
             summaries = store_task(settings, run_id, [*outlets, *extra.values()], results, summaries, discovered)
             index = index_task(settings)
         rows = summarise(summaries)
@@ -379,7 +378,7 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
         status = "completed"
         return summary
     finally:
-        with Store(settings.store_path) as store:
+        with open_store(settings) as store:
             store.finish_run(run_id, status, {"status": status, **summary})
 
 

@@ -19,10 +19,9 @@ from corroborate.check.verdict import AtomVerdict, AttributionMatcher, EvidenceI
 from corroborate.claims.atoms import Atom, split_atoms
 from corroborate.claims.sentences import Attribution, ClaimSentence, iter_claims
 from corroborate.corpus import dedup
+from corroborate.corpus.backend import CorpusStore, corpus_writer_lock, open_store
 from corroborate.corpus.embed import Embedder, load_embedder
 from corroborate.corpus.index import VectorIndex, load_index, sync_index
-from corroborate.corpus.lock import writer_lock
-from corroborate.corpus.store import Store
 from corroborate.errors import ConfigError, IndexStateError, StoreError
 from corroborate.ingest.outlets import OutletRegistry, load_outlets
 from corroborate.judge.reading import AtomJudgement, Judge, claim_atoms, claim_problem
@@ -214,7 +213,7 @@ PROGRESS_BATCH = 16
 
 
 def open_index(
-    store: Store, embedder: Embedder, settings: Settings, log: Callable[[str], None] | None = None
+    store: CorpusStore, embedder: Embedder, settings: Settings, log: Callable[[str], None] | None = None
 ) -> VectorIndex:
     """The index, repaired first when it lags the store and no writer holds the data folder."""
     try:
@@ -242,7 +241,7 @@ def open_index(
             log(f"warning: the index lags the store and {settings.home} is read-only; answering from the saved index")
         return loaded[0]
     try:
-        with writer_lock(settings.home, timeout=0, what="index repair"):
+        with corpus_writer_lock(settings, timeout=0, what="index repair"):
             index, report = sync_index(store, embedder, settings)
             if log and (report.added or report.removed or report.rebuilt):
                 log(f"index synced: +{report.added} -{report.removed}{' (rebuilt)' if report.rebuilt else ''}")
@@ -258,7 +257,7 @@ class Checker:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: CorpusStore,
         index: VectorIndex,
         embedder: Embedder,
         judge: Judge,
@@ -279,7 +278,7 @@ class Checker:
     @classmethod
     def open(cls, settings: Settings, log: Callable[[str], None] | None = None) -> Checker:
         log = log or (lambda m: print(m, file=sys.stderr))
-        store = Store(settings.store_path)
+        store = open_store(settings)
         embedder = load_embedder()
         index = open_index(store, embedder, settings, log)
         if index.count == 0:

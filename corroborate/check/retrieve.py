@@ -23,10 +23,11 @@ import numpy as np
 import numpy.typing as npt
 
 from corroborate.corpus import dedup
+from corroborate.corpus.backend import CorpusStore
 from corroborate.corpus.embed import Embedder
 from corroborate.corpus.index import VectorIndex
 from corroborate.corpus.records import Passage
-from corroborate.corpus.store import Store, StoredDocument
+from corroborate.corpus.store import StoredDocument
 from corroborate.settings import Settings
 
 # the stance model reads the best passage and its close neighbours: enough context for a quote,
@@ -90,7 +91,7 @@ def rrf(rankings: Sequence[Sequence[int]], k: int) -> dict[int, float]:
 
 
 class Retriever:
-    def __init__(self, store: Store, index: VectorIndex, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, store: CorpusStore, index: VectorIndex, embedder: Embedder, settings: Settings) -> None:
         self.store = store
         self.index = index
         self.embedder = embedder

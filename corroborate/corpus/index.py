@@ -24,12 +24,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from corroborate.corpus.backend import CorpusStore
 from corroborate.corpus.embed import Embedder
-from corroborate.corpus.store import Store
-from corroborate.errors import IndexStateError
+from corroborate.corpus.lock import writer_lock
+from corroborate.corpus.pgstore import PostgresStore
+from corroborate.errors import IndexStateError, StoreError
 from corroborate.settings import Settings
 
 INDEX_FILE = "passages.faiss"
+INDEX_LOCK = "index.lock"  # a shared store's per-host cache: one updater at a time in a data folder
+INDEX_LOCK_WAIT_S = 600.0
 MANIFEST_FILE = "manifest.json"
 FORMAT = 1
 Progress = Callable[[str, int, int], None]
@@ -244,7 +248,7 @@ class IndexHealth:
         return self.state in ("current", "empty")
 
 
-def index_health(store: Store, settings: Settings, model: str, dimension: int) -> IndexHealth:
+def index_health(store: CorpusStore, settings: Settings, model: str, dimension: int) -> IndexHealth:
     """The consistency checks a check runs before it searches (:func:`load_index`: file type, checksum,
     dimension, count; then model and dimension against the embedder's, counts and generation against
     the store), without changing anything; ``model`` and ``dimension`` are the embedder's."""
@@ -285,7 +289,7 @@ class SyncReport:
     kind: str = ""
 
 
-def embed_missing(store: Store, embedder: Embedder, settings: Settings, progress: Progress | None = None) -> int:
+def embed_missing(store: CorpusStore, embedder: Embedder, settings: Settings, progress: Progress | None = None) -> int:
     """Embed every stored passage that has no embedding yet; returns how many."""
     total = store.unembedded_count()
     done = 0
@@ -305,7 +309,7 @@ def embed_missing(store: Store, embedder: Embedder, settings: Settings, progress
 
 
 def sync_index(
-    store: Store,
+    store: CorpusStore,
     embedder: Embedder,
     settings: Settings,
     *,
@@ -317,9 +321,54 @@ def sync_index(
     Missing embeddings are computed; passages missing from the index are added; vectors of
     passages no longer stored are removed (rebuild for index kinds that cannot remove). An index
     built with another model or dimension is refused with IndexStateError unless ``rebuild``.
+
+    For a store many hosts share (PostgreSQL) the index is this host's cache: see :func:`_sync_cache`.
     """
+    if isinstance(store, PostgresStore):
+        return _sync_cache(store, embedder, settings, rebuild=rebuild, progress=progress)
     report = SyncReport()
     report.embedded = embed_missing(store, embedder, settings, progress)
+    return _sync(store, embedder, settings, report, store.passage_ids, rebuild=rebuild, progress=progress)
+
+
+def _sync_cache(
+    store: PostgresStore, embedder: Embedder, settings: Settings, *, rebuild: bool, progress: Progress | None
+) -> tuple[VectorIndex, SyncReport]:
+    """Bring this host's index cache in line with a shared store.
+
+    The passages without an embedding are embedded by one process at a time (an advisory lock in
+    the database: two workers never embed the same passages), then the cache is updated from one
+    snapshot of the database: its generation and exactly the embedded passages it holds, so the
+    manifest never claims a generation whose passages the cache lacks. Passages another writer adds
+    meanwhile are not embedded yet; the manifest's count then differs from the store's and the next
+    sync (or check) takes them in. Processes of this host that share the data folder update the cache
+    one at a time (``index.lock``, not the SQLite store's ``write.lock``).
+    """
+    report = SyncReport()
+    try:
+        with store.maintenance_lock("embed", timeout=INDEX_LOCK_WAIT_S):
+            report.embedded = embed_missing(store, embedder, settings, progress)
+        with (
+            writer_lock(settings.home, timeout=INDEX_LOCK_WAIT_S, what="index cache update", name=INDEX_LOCK),
+            store.snapshot(),
+        ):
+            return _sync(store, embedder, settings, report, lambda: store.passage_ids(embedded_only=True),
+                         rebuild=rebuild, progress=progress)
+    except StoreError as exc:
+        raise IndexStateError(f"cannot bring the index cache in {settings.index_dir} up to date: {exc}") from None
+
+
+def _sync(
+    store: CorpusStore,
+    embedder: Embedder,
+    settings: Settings,
+    report: SyncReport,
+    stored_ids: Callable[[], npt.NDArray[np.int64]],
+    *,
+    rebuild: bool,
+    progress: Progress | None,
+) -> tuple[VectorIndex, SyncReport]:
+    """The index updated to hold the vectors of ``stored_ids()`` (every passage of a store not shared), saved."""
     generation = store.generation()
     index_dir = settings.index_dir
     loaded: tuple[VectorIndex, Manifest] | None = None
@@ -339,7 +388,7 @@ def sync_index(
         if manifest.store_generation == generation and manifest.count == store.passage_count():
             report.count, report.kind = index.count, index.kind
             return index, report
-    stored = store.passage_ids()
+    stored = stored_ids()
     wanted_kind = choose_kind(len(stored), settings)
     if loaded is None or loaded[0].kind != wanted_kind:
         report.rebuilt = True

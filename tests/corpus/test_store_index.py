@@ -1,4 +1,9 @@
-"""The SQLite store and the FAISS index kept in step with it, on real text and the real model."""
+"""The store and the FAISS index kept in step with it, on real text and the real model.
+
+Each test that takes ``settings`` runs on both stores: the SQLite file and PostgreSQL (a fresh database on
+the session's server, tests/corpus/conftest.py); the SQLite-only ones (its file format, its pragma) take
+``sqlite_settings``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from corroborate.corpus.backend import CorpusStore, open_store
 from corroborate.corpus.embed import load_embedder
 from corroborate.corpus.index import INDEX_FILE, MANIFEST_FILE, load_index, sync_index
 from corroborate.corpus.lock import writer_lock
@@ -35,18 +41,27 @@ def _doc(url: str, text: str, outlet: str = "a.example") -> NewDocument:
     )
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """A data folder of its own and the store the parameter names (PostgreSQL: a new, empty database)."""
+    values: dict[str, object] = {"home": tmp_path}
+    if request.param == "postgresql":
+        values["store_url"] = request.getfixturevalue("pg_url")
+    return load_settings(values, environ={})
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def sqlite_settings(tmp_path: Path) -> Settings:
     return load_settings({"home": tmp_path}, environ={})
 
 
-def _fill(store: Store) -> None:
+def _fill(store: CorpusStore) -> None:
     for url, text in ARTICLES.items():
         store.add_document(_doc(url, text), split_passages(text, 2, 1, 400))
 
 
 def test_add_is_idempotent_and_dedups(settings: Settings) -> None:
-    with Store(settings.store_path) as store:
+    with open_store(settings) as store:
         _fill(store)
         g = store.generation()
         url, text = next(iter(ARTICLES.items()))
@@ -63,7 +78,8 @@ def test_add_is_idempotent_and_dedups(settings: Settings) -> None:
         assert store.integrity_check() == []
 
 
-def test_schema_newer_than_code_is_refused(settings: Settings) -> None:
+def test_schema_newer_than_code_is_refused(sqlite_settings: Settings) -> None:
+    settings = sqlite_settings
     Store(settings.store_path).close()
     import sqlite3
 
@@ -99,7 +115,8 @@ def test_many_processes_create_one_store_at_once(tmp_path: Path) -> None:
             assert store.integrity_check() == []
 
 
-def test_not_a_database(settings: Settings) -> None:
+def test_not_a_database(sqlite_settings: Settings) -> None:
+    settings = sqlite_settings
     settings.home.mkdir(parents=True, exist_ok=True)
     settings.store_path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError):
@@ -108,7 +125,7 @@ def test_not_a_database(settings: Settings) -> None:
 
 def test_index_follows_the_store(settings: Settings) -> None:
     emb = load_embedder()
-    with Store(settings.store_path) as store:
+    with open_store(settings) as store:
         _fill(store)
         index, report = sync_index(store, emb, settings)
         assert report.embedded == store.passage_count() == index.count
@@ -134,7 +151,7 @@ def test_index_follows_the_store(settings: Settings) -> None:
 
 def test_corrupt_index_is_detected_and_repaired(settings: Settings) -> None:
     emb = load_embedder()
-    with Store(settings.store_path) as store:
+    with open_store(settings) as store:
         _fill(store)
         sync_index(store, emb, settings)
         path = settings.index_dir / INDEX_FILE
@@ -149,7 +166,7 @@ def test_corrupt_index_is_detected_and_repaired(settings: Settings) -> None:
 
 def test_index_from_another_model_is_refused(settings: Settings) -> None:
     emb = load_embedder()
-    with Store(settings.store_path) as store:
+    with open_store(settings) as store:
         _fill(store)
         sync_index(store, emb, settings)
         m = settings.index_dir / MANIFEST_FILE
@@ -160,10 +177,10 @@ def test_index_from_another_model_is_refused(settings: Settings) -> None:
             sync_index(store, emb, settings)
 
 
-def test_hnsw_past_the_flat_limit(tmp_path: Path) -> None:
-    settings = load_settings({"home": tmp_path, "flat_index_max": 2}, environ={})
+def test_hnsw_past_the_flat_limit(settings: Settings) -> None:
+    settings = settings.replace(flat_index_max=2)
     emb = load_embedder()
-    with Store(settings.store_path) as store:
+    with open_store(settings) as store:
         _fill(store)
         index, report = sync_index(store, emb, settings)
         assert index.kind == "hnsw" and index.count == store.passage_count()
@@ -181,7 +198,7 @@ def test_writer_lock_refuses_a_second_writer(tmp_path: Path) -> None:
 
 
 def test_keyword_search_ignores_fts_syntax(settings: Settings) -> None:
-    with Store(settings.store_path) as store:
+    with open_store(settings) as store:
         _fill(store)
         hits = store.keyword_search('bridge" OR NEAR(( council*', 5)
         assert hits and store.passages([hits[0][0]])[hits[0][0]].url == "https://a.example/bridge"
@@ -196,7 +213,7 @@ def test_unembedded_walks_by_id_and_embed_missing_fills_gaps(settings: Settings)
     from corroborate.corpus.index import embed_missing
 
     emb = load_embedder()
-    with Store(settings.store_path) as store:
+    with open_store(settings) as store:
         _fill(store)
         ids = store.passage_ids().tolist()
         # an earlier run embedded every other passage before it was killed
