@@ -668,8 +668,16 @@ def index_status(c: Context) -> None:
             "store_generation": store.generation(),
             "unembedded": store.unembedded_count(),
             "manifest": manifest.__dict__ if manifest else None,
+            "state": health.state,
+            "usable": health.usable,
+            "problem": health.problem or None,
+            "vectors": health.vectors,
+            "next_check": health.next_check,
         }
     click.echo(json.dumps(info, indent=2))
+    if not health.usable:
+        _err(f"index {health.state}: {health.problem}; {health.next_check}")
+        raise click.exceptions.Exit(EXIT_ERROR)
 
 
 @index.command("rebuild")
