@@ -22,6 +22,7 @@ import click
 
 from corroborate import __version__
 from corroborate.errors import ConfigError, CorroborateError
+from corroborate.screens import json_text, visible
 from corroborate.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -51,7 +52,8 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def _err(message: str) -> None:
-    click.echo(message, err=True)
+    """One message on stderr; data in it (an outlet's name, a title) is shown, never run (corroborate.screens)."""
+    click.echo(visible(message, multiline=True), err=True)
 
 
 @contextmanager
@@ -135,10 +137,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
     rows = summary.get("outlets", [])
     if rows:
         cols = ["outlet", "discovered", "fetched", "new", "unchanged", "skipped", "failed"]
-        widths = {k: max(len(k), *(len(str(r.get(k, ""))) for r in rows)) for k in cols}
+        rows = [{k: visible(str(r.get(k, ""))) for k in cols} for r in rows]  # names shown, never run
+        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in cols}
         click.echo("  ".join(k.ljust(widths[k]) for k in cols))
         for r in rows:
-            click.echo("  ".join(str(r.get(k, "")).ljust(widths[k]) for k in cols))
+            click.echo("  ".join(r[k].ljust(widths[k]) for k in cols))
     index = summary.get("index", {})
     click.echo(
         f"store: {index.get('documents', '?')} documents, {index.get('passages', '?')} passages; "
@@ -179,6 +182,8 @@ def import_(c: Context, docs: Path, outlets_file: Path | None, skip_invalid: boo
         f"imported {summary['lines']} records{of}: {summary['new']} new, {summary['updated']} updated, "
         f"{summary['unchanged']} unchanged/duplicates; index {summary['index_count']} vectors"
     )
+    if summary.get("credentials_removed"):
+        _err(f"note: user:password removed from {summary['credentials_removed']} URLs (never stored or shown)")
 
 
 # rejected lines named on stderr when there is no --rejects file to hold them all
@@ -207,7 +212,7 @@ def import_documents(
     reason, and the counts gain ``rejected``.
     """
     from corroborate.corpus.backend import corpus_writer_lock, open_store
-    from corroborate.corpus.dedup import content_hash
+    from corroborate.corpus.dedup import content_hash, has_userinfo
     from corroborate.corpus.embed import load_embedder
     from corroborate.corpus.index import sync_index
     from corroborate.corpus.records import Extracted
@@ -261,6 +266,8 @@ def import_documents(
                     if number in rejects:
                         continue
                     extracted, outlet = valid(number, obj)
+                    if isinstance(obj, dict) and has_userinfo(obj.get("url")):  # stored without them
+                        counts["credentials_removed"] = counts.get("credentials_removed", 0) + 1
                     if store.stored_hash(extracted.url) == content_hash(extracted.text):
                         key = "unchanged"  # the same text under the same URL: skip the sentence split and MinHash
                     else:
@@ -402,7 +409,7 @@ def article(c: Context, source: str, as_json: bool, markdown: bool, outlet: str 
         if store.read_only:
             _err(f"note: {s.home} is read-only, so this check was not saved in it")
         else:
-            store.save_check("article", source, art.title, result.to_dict())
+            store.save_check("article", art.source, art.title, result.to_dict())  # source without credentials
     claims = sum(1 for r in result.sentences if r.sentence.is_claim)
     _err(f"checked {claims} claims in {time.monotonic() - started:.1f} s")
     from corroborate import report
@@ -715,10 +722,12 @@ _OUTLETS_FILE = click.option(
 
 
 def _print_rows(rows: list[dict[str, Any]], cols: list[str]) -> None:
-    widths = {k: max(len(k), *(len(str(r[k] if r[k] is not None else "-")) for r in rows)) for k in cols}
+    """A plain table; every cell made visible (corroborate.screens): a name cannot move the cursor."""
+    cells = [{k: visible(str(r[k] if r[k] is not None else "-")) for k in cols} for r in rows]
+    widths = {k: max(len(k), *(len(c[k]) for c in cells)) for k in cols}
     click.echo("  ".join(k.ljust(widths[k]) for k in cols).rstrip())
-    for r in rows:
-        click.echo("  ".join(str(r[k] if r[k] is not None else "-").ljust(widths[k]) for k in cols).rstrip())
+    for c in cells:
+        click.echo("  ".join(c[k].ljust(widths[k]) for k in cols).rstrip())
 
 
 @outlets_group.command("list")
@@ -744,7 +753,7 @@ def outlets_list(c: Context, outlets_file: Path | None, as_json: bool) -> None:
                      "domains": list(o.domains)})
     if as_json:
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(json_text(row))
         return
     _print_rows(rows, ["outlet", "country", "lang", "group", "flags", "feeds", "sitemaps", "from"])
     sources = [where for o in registry for url, where in o.provenance if url in o.feeds or url in o.sitemaps]
@@ -782,7 +791,7 @@ def outlets_check(c: Context, outlets_file: Path | None, names: tuple[str, ...],
     rows = [h.to_row() for h in health]
     if as_json:
         for h, row in zip(health, rows, strict=True):
-            click.echo(json.dumps({**row, "detail": h.detail}, ensure_ascii=False))
+            click.echo(json_text({**row, "detail": h.detail}))
     elif rows:
         _print_rows(rows, ["outlet", "kind", "status", "items", "newest", "stale", "state", "action", "url"])
     counts = summary_counts(health)

@@ -31,6 +31,7 @@ from prefect.runtime import flow_run
 
 from corroborate.check.checker import Article, ArticleReport, Checker, ClaimResult, read_article
 from corroborate.report import table_rows, to_markdown
+from corroborate.screens import md_text, one_line, table_cell
 from corroborate.service import ServiceClient, WarmChecker, warm_or_here
 from corroborate.settings import Settings
 from flows.common import flow_settings, prefect_env, slug, start_ephemeral_server
@@ -84,11 +85,15 @@ def check_claim_task(claim: str, settings: Settings) -> ClaimResult:
 
 @task(name="publish-report", cache_policy=NO_CACHE, timeout_seconds=60)
 def publish_report_task(report: ArticleReport | ClaimResult, key: str, title: str) -> None:
-    """A table (one row per claim) and the Markdown report, under keys stable per article or claim."""
-    rows = table_rows(report)
-    create_table_artifact(rows or [{"claim": "(no check-worthy claims found)", "status": ""}],
-                          key=f"check-{key}", description=title)
-    create_markdown_artifact(to_markdown(report), key=f"check-report-{key}", description=title)
+    """A table (one row per claim) and the Markdown report, under keys stable per article or claim.
+
+    Both are made safe by corroborate.screens: the UI renders the Markdown report, the table's cells and
+    the description as Markdown, so all three take its Markdown path (escaped text, http(s) links only).
+    """
+    rows = [{k: table_cell(v) for k, v in row.items()} for row in table_rows(report)]
+    create_table_artifact(rows or [{"status": "", "claim": "(no check-worthy claims found)"}],
+                          key=f"check-{key}", description=md_text(title))
+    create_markdown_artifact(to_markdown(report), key=f"check-report-{key}", description=md_text(title))
 
 
 # -- flows ---------------------------------------------------------------------------------------
@@ -96,12 +101,12 @@ def publish_report_task(report: ArticleReport | ClaimResult, key: str, title: st
 
 def _article_run_name() -> str:
     source = str(flow_run.parameters.get("source", ""))
-    return f"check-article: {Path(source).name or source}"
+    return one_line(f"check-article: {Path(source).name or source}")
 
 
 def _claim_run_name() -> str:
     claim = " ".join(str(flow_run.parameters.get("claim", "")).split())
-    return f"check-claim: {claim[:RUN_NAME_CLAIM_CHARS]}"
+    return one_line(f"check-claim: {claim[:RUN_NAME_CLAIM_CHARS]}")
 
 
 def article_key(article: Article) -> str:
@@ -117,11 +122,11 @@ def check_article_flow(source: str, home: str | None = None) -> dict[str, Any]:
     """Check every claim of an article (a file path or a URL); returns the JSON of `corroborate article --json`."""
     settings = flow_settings(home)
     article = read_article_task(source, settings)
-    _rename_run(f"check-article: {article.title or Path(source).name or source}")
+    _rename_run(one_line(f"check-article: {article.title or Path(source).name or source}"))
     report = check_article_task(article, settings)
     data = report.to_dict()
     summary = data["article"]["summary"]
-    get_run_logger().info("%s: %d claims — %d corroborated, %d contradicted, %d unmatched", report.title,
+    get_run_logger().info("%s: %d claims — %d corroborated, %d contradicted, %d unmatched", one_line(report.title),
                           data["article"]["claims"], summary["corroborated"], summary["contradicted"],
                           summary["unmatched"])
     publish_report_task(report, article_key(article), f"Check of {report.title}")
@@ -134,7 +139,7 @@ def check_claim_flow(claim: str, home: str | None = None) -> dict[str, Any]:
     settings = flow_settings(home)
     result = check_claim_task(claim, settings)
     data = result.to_dict()
-    get_run_logger().info("%s: %s (confidence %.2f)", result.claim[:RUN_NAME_CLAIM_CHARS], data["status"],
+    get_run_logger().info("%s: %s (confidence %.2f)", one_line(result.claim[:RUN_NAME_CLAIM_CHARS]), data["status"],
                           data["confidence"])
     publish_report_task(result, claim_key(result.claim), f"Check of claim: {result.claim[:RUN_NAME_CLAIM_CHARS]}")
     return data

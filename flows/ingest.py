@@ -52,6 +52,7 @@ from corroborate.ingest.steps import (
     parse_iso_date,
     summarise,
 )
+from corroborate.screens import md_text, one_line, table_cell
 from corroborate.settings import Settings
 from flows.common import crash_abandoned_flow_runs, flow_settings, prefect_env, slug, start_ephemeral_server
 
@@ -279,28 +280,30 @@ def _group_by_outlet(candidates: Sequence[Candidate], registry: OutletRegistry,
 
 def _publish_source_health(outlets: list[Outlet], discovered: list[OutletDiscovery], outlets_file: str | None,
                            query: str | None) -> None:
-    """The table of `corroborate outlets check`, from this run's own discovery: no extra requests."""
-    rows = [h.to_row() for h in health_of(outlets, discovered)]
+    """The table of `corroborate outlets check`, from this run's own discovery: no extra requests.
+    Cells go through corroborate.screens (a feed's URL and errors are other people's text)."""
+    rows = [{k: table_cell(v) for k, v in h.to_row().items()} for h in health_of(outlets, discovered)]
     if not rows:
         return
     bad = sum(1 for r in rows if r["state"] != "ok")
-    title = f"Sources of {outlet_set_name(outlets_file)}: {len(rows) - bad} ok, {bad} to look at"
+    title = md_text(f"Sources of {outlet_set_name(outlets_file)}: {len(rows) - bad} ok, {bad} to look at")
     create_table_artifact(rows, key=f"source-health-{artifact_slug(outlets_file, query)}", description=title)
 
 
 def _report_markdown(title: str, rows: list[dict[str, Any]], index: dict[str, Any],
                      summaries: dict[str, OutletSummary]) -> str:
-    lines = [f"# {title}", "", f"Documents stored: **{index['documents']}**, passages indexed: **{index['count']}** "
+    lines = [f"# {md_text(title)}", "",
+             f"Documents stored: **{index['documents']}**, passages indexed: **{index['count']}** "
              f"({index['kind']} index; {index['embedded']} passages embedded this run).", "",
              "| outlet | discovered | fetched | new | unchanged | skipped | failed |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['outlet']} | {r['discovered']} | {r['fetched']} | {r['new']} | {r['unchanged']} "
+        lines.append(f"| {md_text(r['outlet'])} | {r['discovered']} | {r['fetched']} | {r['new']} | {r['unchanged']} "
                      f"| {r['skipped']} | {r['failed']} |")
     problems = [(s.outlet, e) for s in summaries.values() for e in s.errors]
     if problems:
         lines += ["", "## Skipped and failed pages", ""]
-        lines += [f"- **{o}**: {e}" for o, e in problems[:200]]
+        lines += [f"- **{md_text(o)}**: {md_text(e)}" for o, e in problems[:200]]
         if len(problems) > 200:
             lines.append(f"- … and {len(problems) - 200} more (see `corroborate runs`)")
     return "\n".join(lines) + "\n"
@@ -348,6 +351,9 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
         summaries = {o.name: OutletSummary(o.name) for o in outlets}
         for d in discovered:
             summaries[d.outlet].errors += [f"discovery {source}: {reason}" for source, reason in d.errors]
+            if d.credentials_removed:  # finding 9 of issue 24: never stored, fetched with or shown
+                summaries[d.outlet].errors.append(f"discovery: user:password removed from {d.credentials_removed} "
+                                                  "listed URLs (never fetched with, stored or shown)")
         for name, cands in groups.items():
             summaries.setdefault(name, OutletSummary(name)).discovered = len(cands)
         futures = {name: fetch_extract_task.submit(name, cands, settings, validators[name], refetch)
@@ -359,20 +365,21 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
             except Exception as exc:  # noqa: BLE001 - one outlet down must not lose the others' pages
                 summaries[name].failed += len(groups[name])
                 summaries[name].errors.append(f"fetch/extract failed: {exc}")
-                logger.warning("%s: fetch/extract failed: %s", name, exc)
+                logger.warning("%s: fetch/extract failed: %s", one_line(name), one_line(str(exc)))
         with corpus_writer_lock(settings, timeout=WRITER_LOCK_TIMEOUT_S, what="ingest"):
             summaries = store_task(settings, run_id, [*outlets, *extra.values()], results, summaries, discovered)
             index = index_task(settings)
         rows = summarise(summaries)
         for r in rows:
             logger.info("%s: discovered %d, fetched %d, new %d, unchanged %d, skipped %d, failed %d",
-                        r["outlet"], r["discovered"], r["fetched"], r["new"], r["unchanged"], r["skipped"],
+                        one_line(r["outlet"]), r["discovered"], r["fetched"], r["new"], r["unchanged"], r["skipped"],
                         r["failed"])
         key = artifact_slug(outlets_file, query)
         title = f"Ingest of {outlet_set_name(outlets_file)}" + (f" + {query}" if query else "")
-        create_table_artifact(rows, key=f"ingest-summary-{key}", description=title)
+        create_table_artifact([{k: table_cell(v) for k, v in r.items()} for r in rows],
+                              key=f"ingest-summary-{key}", description=md_text(title))
         create_markdown_artifact(_report_markdown(title, rows, index, summaries), key=f"ingest-report-{key}",
-                                 description=title)
+                                 description=md_text(title))
         summary = {"run_id": run_id, "outlets": rows, "index": index,
                    "errors": {s.outlet: s.errors for s in summaries.values() if s.errors}}
         status = "completed"

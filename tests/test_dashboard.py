@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -170,3 +171,82 @@ def test_check_shows_up_in_the_dashboard(chromium: str, prefect_server: str, new
     target = SCREENSHOT if update else tmp_path_factory.mktemp("shot") / "dashboard.png"
     shot = _render(chromium, page, profile, f"--screenshot={target}", "--window-size=1400,1000")
     assert shot.returncode == 0 and target.stat().st_size > 10_000
+
+
+class _Dom(HTMLParser):
+    """Every start tag of a rendered page with its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _dom_tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    dom = _Dom()
+    dom.feed(page)
+    return dom.tags
+
+
+# issue 24, findings 3, 9, 12 and 15: the hostile record of tests/test_screens.py, imported and checked
+# through the check-claim flow against a real server, then its artifacts rendered as a user sees them
+HOSTILE_RECORD = {
+    "url": "https://user:secret@host.example/a4)[pwn](javascript:alert(6)",
+    "title": "[x](javascript:alert(7)) ](javascript:alert(8)) <script>alert(1)</script> <img src=x onerror=alert(2)>"
+             " \x1b]8;;file:///etc/shadow\x07x\x1b]8;;\x07 \u202eok",
+    "text": "The Harbor City council approved the new tram line on Monday. Work starts in May.",
+    "outlet": "Bad [/] Outlet [link=https://evil.example]x[/link] <img src=y onerror=alert(3)>",
+}
+
+
+def test_hostile_record_in_the_dashboard_is_text(chromium: str, prefect_server: str,
+                                                 tmp_path_factory: pytest.TempPathFactory) -> None:
+    import json
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.settings import temporary_settings
+
+    from corroborate.cli import import_documents
+    from flows.check import check_claim_flow
+    from flows.common import prefect_env
+
+    home = tmp_path_factory.mktemp("hostile-home")
+    docs = home / "hostile.jsonl"
+    docs.write_text(json.dumps(HOSTILE_RECORD) + "\n", encoding="utf-8")
+    settings = make_loopback_settings(home)
+    assert import_documents(settings, docs)["credentials_removed"] == 1
+    with temporary_settings(updates={"api.url": f"{prefect_server}/api"}):
+        with prefect_env(settings):
+            state = check_claim_flow("The Harbor City council approved the new tram line on Monday", str(home),
+                                     return_state=True)
+        run_id = state.state_details.flow_run_id
+        with get_client(sync_client=True) as client:
+            artifacts = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+    by_type = {a.type: a for a in artifacts}
+    assert {"markdown", "table"} <= set(by_type), artifacts
+    assert "javascript:alert(7)" in str(by_type["markdown"].data)  # the record is in it, as text
+
+    profile = tmp_path_factory.mktemp("chromium-hostile")
+    for kind in ("markdown", "table"):
+        page = f"{prefect_server}/artifacts/artifact/{by_type[kind].id}"
+        dom = _render(chromium, page, profile, "--dump-dom")
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        text = html.unescape(dom.stdout)
+        assert "Bad [/] Outlet" in text, f"the {kind} artifact shows the record"
+        tags = _dom_tags(dom.stdout)
+        hrefs = [attrs.get("href") or "" for _, attrs in tags]
+        assert not [h for h in hrefs if h.strip().lower().startswith(("javascript:", "data:", "vbscript:"))], hrefs
+        assert not [h for h in hrefs if "secret" in h or "[pwn]" in h or "(javascript" in h], hrefs
+        handlers = [(tag, name) for tag, attrs in tags for name in attrs if name.lower().startswith("on")]
+        assert not handlers, handlers
+        assert not [attrs for tag, attrs in tags if tag == "img" and attrs.get("src") in {"x", "y"}]
+        assert "secret" not in text
+        if kind == "markdown":
+            links = [h for h in hrefs if "host.example" in h]
+            assert links == ["https://host.example/a4%29%5Bpwn%5D%28javascript:alert%286%29"], links
+        target = tmp_path_factory.mktemp("shot") / f"hostile-{kind}.png"
+        shot = _render(chromium, page, profile, f"--screenshot={target}", "--window-size=1400,1000")
+        assert shot.returncode == 0 and target.stat().st_size > 10_000

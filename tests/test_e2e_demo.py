@@ -117,10 +117,19 @@ def test_markdown_and_table(demo_home: Path) -> None:
     assert md.returncode == 0 and md.stdout.startswith("# Check:")
     assert "contradicted" in md.stdout and "“" in md.stdout  # quotes behind the verdicts
     # each part says who says it: the provenance is the trade magazine's, the approval the writer's
-    parts = {line.split(" | ")[0]: line for line in md.stdout.splitlines() if line.startswith("| The Kessel expansion")}
-    assert "| provenance | Keelhaven Review (named) |" in parts["| The Kessel expansion plan was first revealed by "
+    # parts table rows: | # | status | part | kind | said by | ...
+    cells = [(line.split(" | ") + ["", "", ""])[2] for line in md.stdout.splitlines()]
+    parts = {cell: line for cell, line in zip(cells, md.stdout.splitlines(), strict=True)
+             if cell.startswith("The Kessel expansion")}
+    assert "| provenance | Keelhaven Review (named) |" in parts["The Kessel expansion plan was first revealed by "
                                                                 "the trade magazine Keelhaven Review"], parts
-    assert "| main | – |" in parts["| The Kessel expansion plan was approved by the harbour authority."], parts
+    assert "| main | – |" in parts["The Kessel expansion plan was approved by the harbour authority."], parts
+    # finding 15: status first in the summary, each evidence sentence once, no part that repeats the claim
+    assert "| # | status | claim |" in md.stdout
+    first = md.stdout.split("## 1.", 1)[1].split("## 2.", 1)[0]
+    bullets = [line for line in first.splitlines() if line.startswith("- ")]
+    assert len(bullets) == len({b.split(" — ")[0] for b in bullets}), bullets
+    assert "| qualifier |" not in first and "the claim without “on Monday”" in first, first
     table = _run(demo_home, "article", str(DEMO / "article.txt"))
     assert table.returncode == 0 and "corroborated" in table.stdout
 

@@ -25,6 +25,7 @@ from corroborate.corpus.index import VectorIndex, load_index, sync_index
 from corroborate.errors import ConfigError, IndexStateError, StoreError
 from corroborate.ingest.outlets import OutletRegistry, load_outlets
 from corroborate.judge.reading import AtomJudgement, Judge, claim_atoms, claim_problem
+from corroborate.screens import visible
 from corroborate.settings import Settings
 
 
@@ -141,10 +142,13 @@ def read_article(source: str, settings: Settings, registry: OutletRegistry | Non
     if scheme in {"http", "https"}:
         from corroborate.ingest.fetch import fetch_url_sync
 
+        if dedup.has_userinfo(source):  # never fetched with, stored or shown (issue 24, finding 9)
+            source = dedup.strip_userinfo(source)
+            print(f"note: user:password removed from the article URL; fetching {visible(source)}", file=sys.stderr)
         result = fetch_url_sync(source, settings, kind="page")
         ex = extract(result.text or "", result.final_url, settings)
         for warning in ex.warnings:
-            print(warning, file=sys.stderr)
+            print(visible(warning, multiline=True), file=sys.stderr)
         if registry is None:
             registry = OutletRegistry(load_outlets(settings.outlets_file))
         outlet = registry.for_url(source)
@@ -158,7 +162,7 @@ def read_article(source: str, settings: Settings, registry: OutletRegistry | Non
     if _looks_like_html(text):
         ex = extract(text, path.resolve().as_uri(), settings)
         for warning in ex.warnings:
-            print(warning, file=sys.stderr)
+            print(visible(warning, multiline=True), file=sys.stderr)
         return Article(ex.text, ex.title, None, None, ex.published, source)
     title, body = split_title(text)
     if not body.strip():

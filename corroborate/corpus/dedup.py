@@ -29,6 +29,8 @@ import numpy.typing as npt
 from datasketch import MinHash, MinHashLSH
 
 from corroborate.errors import ConfigError
+from corroborate.screens import has_userinfo as has_userinfo  # credentials: defined in corroborate.screens
+from corroborate.screens import strip_userinfo as strip_userinfo
 
 # Parameters that identify the click, not the page. Matched case-insensitively.
 TRACKING_PARAMS = frozenset(
@@ -62,8 +64,9 @@ def _is_tracking(name: str) -> bool:
 def canonicalize_url(url: str) -> str:
     """Normalise a URL so one page has one spelling.
 
-    Lowercases scheme and host, drops the default port, the fragment, tracking parameters and
-    an empty query. The remaining parameters keep their order: some sites route on it.
+    Lowercases scheme and host, drops credentials (``user:password@``), the default port, the
+    fragment, tracking parameters and an empty query. The remaining parameters keep their order:
+    some sites route on it.
     """
     raw = url.strip()
     try:
@@ -74,13 +77,10 @@ def canonicalize_url(url: str) -> str:
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        return urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
+        return urlunsplit((scheme, parts.netloc.rpartition("@")[2], parts.path, parts.query, ""))
     if ":" in host:
         host = f"[{host}]"
     netloc = host
-    if parts.username is not None:
-        userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
-        netloc = f"{userinfo}@{host}"
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc = f"{netloc}:{port}"
     path = parts.path or "/"

@@ -14,6 +14,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -100,6 +101,7 @@ class OutletDiscovery:
     candidates: list[Candidate] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (source url, reason)
     sources: list[SourceOutcome] = field(default_factory=list)  # one per listed feed and sitemap
+    credentials_removed: int = 0  # listed URLs that carried user:password@ (dropped before any fetch)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -160,6 +162,12 @@ def parse_rfc822_date(value: str | None) -> datetime | None:
         return parse_iso_date(value)
 
 
+# URLs listed with credentials (user:password@) during one outlet's discovery: canonicalize_url drops
+# them (never fetched with, stored or shown); the count goes to the run summary. A list, so the tasks
+# asyncio.gather starts (each with a copy of the context) add to the same one.
+_CREDENTIALS_REMOVED: ContextVar[list[int] | None] = ContextVar("credentials_removed", default=None)
+
+
 def _absolute(link: str | None, base: str) -> str | None:
     if not link:
         return None
@@ -171,6 +179,9 @@ def _absolute(link: str | None, base: str) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
+    tally = _CREDENTIALS_REMOVED.get()
+    if tally is not None and "@" in parts.netloc:
+        tally[0] += 1
     return canonicalize_url(url)
 
 
@@ -622,6 +633,19 @@ async def discover_outlet(
     outlet: Outlet, fetcher: Fetcher, settings: Settings, since: datetime | None = None
 ) -> OutletDiscovery:
     """All candidates from the outlet's feeds and sitemaps; failing sources are recorded, not raised."""
+    tally = [0]
+    token = _CREDENTIALS_REMOVED.set(tally)
+    try:
+        report = await _discover_outlet(outlet, fetcher, settings, since)
+    finally:
+        _CREDENTIALS_REMOVED.reset(token)
+    report.credentials_removed = tally[0]
+    return report
+
+
+async def _discover_outlet(
+    outlet: Outlet, fetcher: Fetcher, settings: Settings, since: datetime | None
+) -> OutletDiscovery:
     report = OutletDiscovery(outlet=outlet.name)
     feed_outcomes = [SourceOutcome(url, "feed") for url in outlet.feeds]
     sitemap_outcomes = [SourceOutcome(url, "sitemap") for url in outlet.sitemaps]

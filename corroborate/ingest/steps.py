@@ -326,6 +326,7 @@ def imported_record(obj: dict[str, Any], where: str, registry: OutletRegistry) -
     published = _parse_date(obj.get("published"), where)
     outlet = registry.get(outlet_name) if outlet_name else registry.for_url(url)
     name = outlet.name if outlet else (outlet_name or (urlsplit(url).hostname or url))
+    url = dedup.strip_userinfo(url)  # credentials are never stored, fetched with or shown
     extracted = Extracted(
         url=url, canonical_url=dedup.canonicalize_url(url), text=text.strip(), title=title, published=published
     )
