@@ -16,6 +16,9 @@ denial word ⇒ contradicts*). These sources are built so that no surface cue pr
   contain a word with a clear antonym (alive/dead, rose/fell, won/lost, acquitted/convicted,
   opened/closed, …): the sentence against its swapped form contradicts; the swapped form with more
   context against itself entails, so the antonym words appear on both sides.
+- ``synonyms``: the mirror of ``antonyms``: real sentences with a word or phrase replaced by a synonym
+  ("began" for "started", "nation" for "country", a small number written out): entails, either way
+  round, so "one word changed" says nothing about the label.
 - ``contrast``: label-preserving rewrites of the evidence of real pairs (FEVER, CANNOT, CAD-SNLI):
   a leading discourse phrase ("Update:", "Don't worry:", "In a twist,"), an attribution tail
   (", officials said"), a negated sentence repeated with context (a denial word on the agreeing
@@ -223,6 +226,56 @@ def antonyms(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
                 other = rng.choice(sents)
                 ev = t if other == s or rng.random() < 0.5 else f"{other} {t}"
                 out.append(Pair(ev, t, "entails", "antonyms", g))
+    return out
+
+
+# synonym swaps: word → a word that says the same here (both directions are added below); numbers written out
+_SYNONYMS = {
+    "started": "began", "start": "begin", "died": "passed away", "big": "large", "biggest": "largest",
+    "huge": "enormous", "fast": "quick", "helped": "assisted", "help": "assist", "built": "constructed",
+    "build": "construct", "children": "kids", "film": "movie", "films": "movies", "shop": "store",
+    "shops": "stores", "region": "area", "country": "nation", "countries": "nations", "almost": "nearly",
+    "attempted": "tried", "received": "got", "ended": "finished", "chose": "selected", "choose": "select",
+    "permitted": "allowed", "stopped": "halted", "showed": "demonstrated", "enough": "sufficient",
+    "main": "principal", "difficult": "hard", "declared": "announced", "mostly": "largely",
+    "currently": "presently", "approximately": "about", "wealthy": "rich", "ill": "sick", "later": "afterwards",
+    "authorities": "officials", "said": "stated", "told": "informed",
+    "rise": "increase", "rose": "climbed", "fell": "dropped", "grew": "expanded", "talks": "negotiations",
+    "killed": "slain", "injured": "wounded", "purchase": "acquisition", "begins": "starts",
+    "percent": "per cent", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "twelve": "12", "twenty": "20", "fifty": "50", "hundred": "100",
+    "dozen": "12", "half": "50 per cent",
+}
+_SYN = {**_SYNONYMS, **{v: k for k, v in _SYNONYMS.items() if v not in _SYNONYMS}}
+_SYN_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_SYN, key=len, reverse=True)) + r")\b")
+
+
+def synonyms(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
+    rng = random.Random(f"{seed}:synonyms:{split}")
+    texts = list(_texts(data_dir, split))
+    try:
+        root = _root(data_dir, "cannot")
+        wiki = [r["sentence"] for r in _tsv(root / "wikifactcheck_negated.tsv") if r.get("sentence")]
+        texts += [("cannot:" + s, (s,)) for s in wiki if split_of("cannot:" + s) == split]
+    except Exception:  # noqa: BLE001
+        pass
+    out: list[Pair] = []
+    for g, sents in texts:
+        for s in sents:
+            if not _claimish(s):
+                continue
+            found = list(_SYN_RE.finditer(s))
+            if not found:
+                continue
+            # one or two words swapped: a paraphrase in other words, never the same sentence
+            t = s
+            for m in sorted(rng.sample(found, min(len(found), rng.choice((1, 2)))), key=lambda m: -m.start()):
+                t = t[: m.start()] + _SYN[m.group(1)] + t[m.end():]
+            other = rng.choice(sents)
+            ev, claim = (s, t) if rng.random() < 0.5 else (t, s)
+            if other != s and rng.random() < 0.3:
+                ev = f"{other} {ev}"
+            out.append(Pair(ev, claim, "entails", "synonyms", g))
     return out
 
 

@@ -46,7 +46,7 @@ from corroborate.training.pair import split_of as split_of
 LABELS = ("entails", "contradicts", "neutral")
 SOURCES = ("snli", "cannot", "perspectrum", "fnc1", "fnc1-denials", "fnc1-headlines", "synthetic", "news", "debunks",
            "headlines", "headline-evidence", "headline-figures", "fever", "cad-snli", "mined-neutral", "antonyms",
-           "contrast")
+           "contrast", "synonyms")
 SPLITS = ("train", "dev", "test")
 
 
@@ -612,13 +612,13 @@ def _contrastive(name: str) -> Callable[[Path, str], list[Pair]]:
 
         fn = {"fever": judge_contrast.fever, "cad-snli": judge_contrast.cad_snli,
               "mined-neutral": judge_contrast.mined_neutral, "antonyms": judge_contrast.antonyms,
-              "contrast": judge_contrast.contrast}[name]
+              "contrast": judge_contrast.contrast, "synonyms": judge_contrast.synonyms}[name]
         return fn(data_dir, split)
 
     return load_it
 
 
-for _name in ("fever", "cad-snli", "mined-neutral", "antonyms", "contrast"):
+for _name in ("fever", "cad-snli", "mined-neutral", "antonyms", "contrast", "synonyms"):
     LOADERS[_name] = _contrastive(_name)
 LOADERS["headlines"] = headlines
 LOADERS["headline-evidence"] = headline_evidence

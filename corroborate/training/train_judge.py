@@ -75,9 +75,17 @@ NINTH_MIX = {**EIGHTH_MIX, "fnc1-headlines": 2 * 4_497}
 TENTH_MIX = {"snli": 25_000, "cad-snli": 8_330, "fever": 13_516, "cannot": 12_000, "perspectrum": 2_000,
              "fnc1": 3_000, "fnc1-headlines": 3_000, "mined-neutral": 3_529, "antonyms": 5_665, "contrast": 8_000,
              "news": 2_000}
+# the eleventh (from the pretrained weights): the tenth read any changed word as a denial ("has purchased forty
+# battery-powered buses" contradicted "has bought forty electric buses", 0.98): its antonym swaps and FEVER's
+# mutations changed a word on the contradicting side, while its agreeing pairs mostly repeated the claim. Synonym
+# swaps on real sentences (entails) put "one word changed" on the agreeing side too; more SNLI and all the real
+# headline pairs for agreement in other words
+ELEVENTH_MIX = {"snli": 28_000, "cad-snli": 8_330, "fever": 13_516, "cannot": 10_000, "perspectrum": 2_000,
+                "fnc1": 2_000, "fnc1-headlines": 4_497, "mined-neutral": 3_529, "antonyms": 5_665,
+                "synonyms": 6_000, "contrast": 8_000, "news": 1_500}
 MIXES = {"first": DEFAULT_MIX, "second": SECOND_MIX, "third": THIRD_MIX, "fourth": FOURTH_MIX, "fifth": FIFTH_MIX,
          "sixth": SIXTH_MIX, "seventh": SEVENTH_MIX, "eighth": EIGHTH_MIX, "ninth": NINTH_MIX,
-         "tenth": TENTH_MIX}
+         "tenth": TENTH_MIX, "eleventh": ELEVENTH_MIX}
 # pairs of a source's shuffled train part to pass over first (those an earlier pass with the same seed drew)
 SKIP = {"third": {"snli": DEFAULT_MIX["snli"]}}
 
