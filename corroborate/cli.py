@@ -643,6 +643,34 @@ def server(c: Context) -> None:
 # -- index, status, settings ------------------------------------------------------------------------
 
 
+@cli.group("store")
+def store_group() -> None:
+    """The corpus store: the SQLite file in the data folder, or PostgreSQL (store_url; docs/scaling.md)."""
+
+
+@store_group.command("copy")
+@click.option("--to", "url", help="postgresql:// URL of the target (default: the store_url setting; a password is "
+              "best given in PGPASSWORD).")
+@click.option("--batch", type=click.IntRange(1, 1_000_000), default=2000, show_default=True,
+              help="Rows per transaction (an interrupted copy loses at most one batch).")
+@pass_ctx
+def store_copy(c: Context, url: str | None, batch: int) -> None:
+    """Copy this data folder's SQLite corpus into a PostgreSQL store, embeddings included; resumable (run it
+    again after an interruption) and verified at the end by row counts and content hashes of every table."""
+    from corroborate.corpus.copy import copy_to_postgres
+
+    s = c.settings()
+    target = url or s.store_url
+    if not target:
+        raise click.UsageError("give --to postgresql://... or set store_url")
+    with progress("copy") as tick:
+        report = copy_to_postgres(s.home, target, batch=batch, progress=lambda _t, d, n: tick(d, n))
+    for t in report.tables:
+        _err(f"{t.table}: {t.target} rows ({t.copied} copied now), sha256 {t.target_sha256[:12]} matches")
+    click.echo(f"copied {report.source} into {report.target} in {report.seconds:.1f} s"
+               f"{' (resumed)' if report.resumed else ''}; verified")
+
+
 @cli.group()
 def index() -> None:
     """Inspect or rebuild the vector index."""

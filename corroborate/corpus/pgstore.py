@@ -395,7 +395,13 @@ class PostgresStore:
 
     def _version(self, cur: psycopg.Cursor[Any]) -> int:
         """The schema version; 0 for an empty database; StoreError for one that holds other tables."""
-        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (SCHEMA_TABLE,))
+        # a catalog query, not to_regclass: a name lookup can miss a table another process's migration has just
+        # committed (the relation cache is refreshed only when a lock is taken), this query's snapshot cannot
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_name = %s)",
+            (SCHEMA_TABLE,),
+        )
         row = cur.fetchone()
         if row and row[0]:
             cur.execute(f"SELECT COALESCE(MAX(version), 0) FROM {SCHEMA_TABLE}")

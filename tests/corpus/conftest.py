@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,19 +25,25 @@ def _under_ci() -> bool:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+def postgres() -> Iterator[object]:
     """One PostgreSQL server for the whole session, with the login role ``corroborate``."""
     if not _under_ci():
         pytest.importorskip("pgserver", reason="the postgres extra is not installed (pip install -e '.[postgres]')")
         pytest.importorskip("psycopg", reason="the postgres extra is not installed (pip install -e '.[postgres]')")
     from corroborate.corpus.pglocal import LocalPostgres
 
-    server = LocalPostgres(tmp_path_factory.mktemp("pg"), durable=False).start()
+    # a folder of its own, not under pytest's basetemp: another pytest session of this user starting meanwhile
+    # removes the oldest basetemps, a live server's data folder with them
+    folder = Path(tempfile.mkdtemp(prefix="corroborate-pg-"))
+    server = LocalPostgres(folder, durable=False).start()
     try:
         server.create_role(PG_USER, PG_PASSWORD)
         yield server
     finally:
-        server.stop()
+        try:
+            server.stop()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def quoted_password() -> str:

@@ -1,0 +1,370 @@
+"""The PostgreSQL store against a real server (tests/corpus/conftest.py): what only a shared store has to get right.
+
+Bad input and faults are done for real: a wrong password, a closed port, a database that is someone
+else's, a schema from a newer corroborate, a server restarted in the middle of an import. Many writers
+are separate processes with data folders of their own (as on separate hosts) and one database.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import PG_PASSWORD, PG_USER, quoted_password
+
+from corroborate.corpus.dburl import redact_url, scrub
+from corroborate.corpus.passages import split_passages
+from corroborate.corpus.pglocal import LocalPostgres
+from corroborate.corpus.pgstore import PG_SCHEMA_VERSION, PostgresStore
+from corroborate.corpus.records import NewDocument
+from corroborate.errors import StoreError
+from corroborate.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+RUN_TIMEOUT_S = 600
+
+
+def _doc(url: str, text: str, outlet: str = "pg.example") -> NewDocument:
+    from corroborate.corpus.dedup import content_hash
+
+    return NewDocument(url=url, canonical_url=url, outlet=outlet, text=text, content_hash=content_hash(text),
+                       title=text.split(".")[0])
+
+
+def _story(i: int) -> str:
+    return (f"Story number {i} of the harbour. The quay reopened on day {i} after repairs. "
+            f"Ferry {i} resumed its crossings to the island.")
+
+
+def _cli(home: Path, *args: str, url: str | None = None, timeout: float = RUN_TIMEOUT_S,
+         **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CORROBORATE_", "PREFECT_", "PG"))}
+    environ.update(CORROBORATE_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+                   TOKENIZERS_PARALLELISM="false", **env)
+    if url is not None:
+        environ["CORROBORATE_STORE_URL"] = url
+    return subprocess.run([sys.executable, "-m", "corroborate.cli", *args], cwd=REPO, env=environ, text=True,
+                          capture_output=True, timeout=timeout)
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str], *, contains: str) -> str:
+    assert result.returncode != 0, result.stdout
+    err = result.stderr.strip()
+    assert "Traceback" not in err, err
+    assert PG_PASSWORD not in err and quoted_password() not in err and PG_PASSWORD not in result.stdout
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and contains in lines[0], err
+    return lines[0]
+
+
+def _tables(postgres: LocalPostgres, database: str) -> list[str]:
+    return [str(r[0]) for r in postgres.sql("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'public' ORDER BY 1", database)]
+
+
+def _database(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+# -- the connection string is a secret -----------------------------------------------------------------------
+
+
+def test_redaction_hides_every_form_of_the_password() -> None:
+    raw = "postgresql://ann:s%40cr%3At@db.example:5432/news?sslmode=require&password=other"
+    shown = redact_url(raw)
+    assert "s%40cr" not in shown and "other" not in shown and "ann:***@db.example:5432/news" in shown
+    assert "password=***" in shown
+    assert redact_url("host=db user=ann password='x y' dbname=news") == "host=db user=ann password=*** dbname=news"
+    assert redact_url("postgresql://ann@db/news") == "postgresql://ann@db/news"
+    assert scrub("failed for s@cr:t and s%40cr%3At\n\tretry", raw) == "failed for *** and *** retry"
+
+
+def test_settings_never_show_the_store_url_password(pg_url: str, tmp_path: Path) -> None:
+    s = load_settings({"home": tmp_path}, environ={"CORROBORATE_STORE_URL": pg_url})
+    assert s.store_url == pg_url and quoted_password() not in repr(s)
+    result = _cli(tmp_path, "settings", url=pg_url)
+    assert result.returncode == 0, result.stderr
+    assert quoted_password() not in result.stdout and PG_PASSWORD not in result.stdout
+    assert f"store_url = '{redact_url(pg_url)}'" in result.stdout
+    bad = _cli(tmp_path, "settings", url="mysql://ann:hunter2@db/news")
+    assert "hunter2" not in bad.stderr and "must be a postgresql:// URL" in bad.stderr
+
+
+# -- bad connections and foreign databases: one line, nothing written ----------------------------------------
+
+
+def test_wrong_password_is_one_line(postgres: LocalPostgres, pg_url: str, tmp_path: Path) -> None:
+    wrong = pg_url.replace(quoted_password(), "not-the-password")
+    line = _one_line_error(_cli(tmp_path, "index", "status", url=wrong), contains="password authentication failed")
+    assert "not-the-password" not in line and "corroborate:***@127.0.0.1" in line
+    assert _tables(postgres, _database(pg_url)) == []  # nothing written
+
+
+def test_unreachable_server_is_one_line(postgres: LocalPostgres, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://{PG_USER}:{quoted_password()}@127.0.0.1:{port}/news"
+    _one_line_error(_cli(tmp_path, "index", "status", url=url), contains="Connection refused")
+
+
+def test_a_database_that_is_not_corroborates_is_left_alone(postgres: LocalPostgres, pg_url: str,
+                                                           tmp_path: Path) -> None:
+    database = _database(pg_url)
+    postgres.sql(f"CREATE TABLE invoices(id serial PRIMARY KEY); ALTER TABLE invoices OWNER TO {PG_USER}", database)
+    _one_line_error(_cli(tmp_path, "index", "status", url=pg_url), contains="is not a corroborate store")
+    assert _tables(postgres, database) == ["invoices"]
+
+
+def test_a_newer_schema_is_refused(postgres: LocalPostgres, pg_url: str, tmp_path: Path) -> None:
+    with PostgresStore(pg_url) as store:
+        store.add_document(_doc("https://pg.example/1", _story(1)), split_passages(_story(1)))
+        generation = store.generation()
+    postgres.sql(f"INSERT INTO corroborate_schema(version, applied) VALUES ({PG_SCHEMA_VERSION + 5}, 'later')",
+                 _database(pg_url))
+    _one_line_error(_cli(tmp_path, "index", "status", url=pg_url), contains="newer than this corroborate")
+    with pytest.raises(StoreError, match="upgrade"):
+        PostgresStore(pg_url)
+    rows = postgres.sql("SELECT (SELECT value FROM meta WHERE key='generation'), (SELECT COUNT(*) FROM documents)",
+                        _database(pg_url))
+    assert rows == [(str(generation), 1)]
+
+
+# -- schema migration and many writers -------------------------------------------------------------------------
+
+
+def _open(url: str) -> int:
+    with PostgresStore(url) as store:
+        return store.schema_version()
+
+
+def test_processes_starting_on_a_new_database_migrate_it_once(postgres: LocalPostgres, pg_url: str) -> None:
+    with multiprocessing.get_context("spawn").Pool(6) as pool:
+        versions = pool.map(_open, [pg_url] * 6)
+    assert versions == [PG_SCHEMA_VERSION] * 6
+    rows = postgres.sql("SELECT version FROM corroborate_schema ORDER BY version", _database(pg_url))
+    assert rows == [(v,) for v in range(1, PG_SCHEMA_VERSION + 1)]
+
+
+def _writer(url: str, start: int, stop: int, barrier: Any) -> list[str]:
+    """Add stories ``start..stop`` (and a copy of each under a syndication URL) as fast as possible."""
+    outcomes = []
+    with PostgresStore(url) as store:
+        barrier.wait()
+        for i in range(start, stop):
+            text = _story(i)
+            outcomes.append(store.add_document(_doc(f"https://pg.example/{i}", text), split_passages(text)).outcome)
+            outcomes.append(store.add_document(_doc(f"https://wire.example/{i}", text, "wire.example"),
+                                               split_passages(text)).outcome)
+    return outcomes
+
+
+def test_concurrent_writers_store_each_page_once(pg_url: str) -> None:
+    """Three processes store overlapping pages, and the same text under a second URL, at the same moment."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Manager() as manager:
+        barrier = manager.Barrier(3)
+        with ctx.Pool(3) as pool:
+            results = pool.starmap(_writer, [(pg_url, 0, 30, barrier), (pg_url, 10, 40, barrier),
+                                             (pg_url, 20, 50, barrier)])
+    outcomes = [o for r in results for o in r]
+    assert outcomes.count("new") == 50, outcomes
+    with PostgresStore(pg_url) as store:
+        assert store.document_count() == 50
+        for i in range(50):
+            own, wire = store.document_by_url(f"https://pg.example/{i}"), store.document_by_url(f"https://wire.example/{i}")
+            assert own is not None and wire is not None and own.id == wire.id  # one document, two URLs
+        assert store.passage_count() == sum(len(split_passages(_story(i))) for i in range(50))
+        assert store.integrity_check() == []
+
+
+def test_concurrent_writers_leave_no_duplicate_text(postgres: LocalPostgres, pg_url: str) -> None:
+    test_concurrent_writers_store_each_page_once(pg_url)
+    twice = postgres.sql("SELECT content_hash FROM documents GROUP BY 1 HAVING COUNT(*) > 1", _database(pg_url))
+    assert twice == []
+
+
+def _records(path: Path, start: int, stop: int) -> None:
+    path.write_text("".join(json.dumps({"url": f"https://pg.example/{i}", "title": f"Story {i}", "text": _story(i)})
+                            + "\n" for i in range(start, stop)), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_two_workers_and_a_checker_share_one_database(pg_url: str, tmp_path: Path) -> None:
+    """Two `corroborate import` workers, each with a data folder of its own (as on two hosts), import overlapping
+    records into one database at the same time; a `corroborate check` from a third data folder sees both."""
+    _records(tmp_path / "a.jsonl", 0, 30)
+    _records(tmp_path / "b.jsonl", 15, 45)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CORROBORATE_", "PREFECT_", "PG"))}
+    procs = []
+    for name in ("a", "b"):
+        env = {**environ, "CORROBORATE_HOME": str(tmp_path / f"home-{name}"), "CORROBORATE_STORE_URL": pg_url,
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        command = [sys.executable, "-m", "corroborate.cli", "import", str(tmp_path / f"{name}.jsonl")]
+        procs.append(subprocess.Popen(command, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE))
+    results = [(p.returncode, out, err) for p in procs for out, err in [p.communicate(timeout=RUN_TIMEOUT_S)]]
+    for code, _, err in results:
+        assert code == 0 and "Traceback" not in err, err[-3000:]
+    new = sorted(int(m.group(1)) for _, out, _ in results if (m := re.search(r"(\d+) new", out)))
+    assert sum(new) == 45 and all(n >= 15 for n in new), [out for _, out, _ in results]  # each record new once
+    with PostgresStore(pg_url) as store:
+        assert store.document_count() == 45 and store.unembedded_count() == 0
+        assert [r["status"] for r in store.runs()] == ["completed", "completed"]
+        assert store.integrity_check() == []
+    # the third process: its own data folder, no index yet; the claim is in a record only worker b imported
+    checker = _cli(tmp_path / "home-c", "check", "The quay reopened on day 44 after repairs.", "--json", url=pg_url)
+    assert checker.returncode == 0, checker.stderr[-3000:]
+    assert "https://pg.example/44" in checker.stdout, checker.stdout[-3000:]
+    status = _cli(tmp_path / "home-c", "index", "status", url=pg_url)
+    assert json.loads(status.stdout)["documents"] == 45, status.stdout
+    assert PG_PASSWORD not in checker.stderr and quoted_password() not in checker.stdout + checker.stderr
+
+
+# -- a restarted server --------------------------------------------------------------------------------------------
+
+
+def test_restart_in_the_middle_of_an_import(postgres: LocalPostgres, pg_url: str, tmp_path: Path) -> None:
+    """The server restarts while `corroborate import` writes: the import waits for it and completes, every
+    record stored once; an import run again finds them all stored."""
+    _records(tmp_path / "many.jsonl", 0, 400)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CORROBORATE_", "PREFECT_", "PG"))}
+    env = {**environ, "CORROBORATE_HOME": str(tmp_path / "home"), "CORROBORATE_STORE_URL": pg_url,
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.Popen([sys.executable, "-m", "corroborate.cli", "import", str(tmp_path / "many.jsonl")],
+                            cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    database = _database(pg_url)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        count = postgres.sql("SELECT COUNT(*) FROM documents", database)[0][0] \
+            if "documents" in _tables(postgres, database) else 0
+        if count >= 40:
+            break
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("the import never started writing")
+    postgres.restart()
+    out, err = proc.communicate(timeout=RUN_TIMEOUT_S)
+    assert proc.returncode == 0 and "Traceback" not in err, err[-3000:]
+    assert "400 new" in out or re.search(r"(\d+) new", out), out
+    with PostgresStore(pg_url) as store:
+        assert store.document_count() == 400 and store.integrity_check() == []
+        assert store.runs()[0]["status"] == "completed"
+    again = _cli(tmp_path / "home", "import", str(tmp_path / "many.jsonl"), url=pg_url)
+    assert again.returncode == 0 and "0 new" in again.stdout, again.stdout + again.stderr[-2000:]
+
+
+def test_a_lost_connection_past_the_retry_window_is_one_clear_error(postgres: LocalPostgres, pg_url: str) -> None:
+    """While the server is down longer than the store waits, a write fails with one line and writes nothing."""
+    store = PostgresStore(pg_url, retry_s=1.0)
+    store.add_document(_doc("https://pg.example/1", _story(1)), split_passages(_story(1)))
+    postgres.stop()
+    try:
+        with pytest.raises(StoreError, match="lost the connection") as info:
+            store.add_document(_doc("https://pg.example/2", _story(2)), split_passages(_story(2)))
+        assert "\n" not in str(info.value) and PG_PASSWORD not in str(info.value)
+    finally:
+        postgres.start()
+    assert store.document_count() == 1  # reconnected; the failed write left nothing
+    store.close()
+
+
+# -- store copy --------------------------------------------------------------------------------------------------
+
+
+def _sqlite_corpus(home: Path, n: int) -> None:
+    from corroborate.corpus.store import Store
+
+    rng = np.random.default_rng(7)
+    with Store(home / "corroborate.db") as store:
+        run = store.start_run("import", {"file": "x"})
+        for i in range(n):
+            store.add_document(_doc(f"https://pg.example/{i}", _story(i)), split_passages(_story(i)), run_id=run)
+        store.add_document(_doc("https://wire.example/3", _story(3), "wire.example"), split_passages(_story(3)))
+        store.record_fetch("https://pg.example/0", "new", run_id=run, etag='"e0"')
+        store.finish_run(run, "completed", {"new": n})
+        ids = store.passage_ids()
+        vectors = rng.standard_normal((len(ids), 384)).astype(np.float32)
+        store.set_embeddings(ids.tolist(), vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+        store.save_check("claim", None, None, {"claims": [{"text": "x", "is_claim": True, "status": "unmatched"}]})
+
+
+def test_store_copy_is_resumable_and_verified(pg_url: str, tmp_path: Path) -> None:
+    from corroborate.corpus.copy import copy_to_postgres
+    from corroborate.corpus.store import Store
+
+    home = tmp_path / "home"
+    _sqlite_corpus(home, 60)
+    seen: list[int] = []
+
+    def interrupt(table: str, done: int, total: int) -> None:
+        seen.append(done)
+        if table == "passages" and done > 50:
+            raise KeyboardInterrupt  # as Ctrl-C would, after some committed batches
+
+    with pytest.raises(KeyboardInterrupt):
+        copy_to_postgres(home, pg_url, batch=20, progress=interrupt)
+    with PostgresStore(pg_url) as partial:
+        assert 0 < partial.passage_count() < 180
+    result = _cli(home, "store", "copy", "--to", pg_url, "--batch", "20")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "(resumed); verified" in result.stdout and PG_PASSWORD not in result.stdout + result.stderr
+    with Store(home / "corroborate.db") as source, PostgresStore(pg_url) as target:
+        assert target.document_count() == source.document_count() == 60
+        assert target.passage_ids().tolist() == source.passage_ids().tolist()
+        (sid, svec), = list(source.embeddings())
+        (tid, tvec), = list(target.embeddings())
+        assert np.array_equal(sid, tid) and np.array_equal(svec, tvec)  # the same vectors, not embedded again
+        assert target.unembedded_count() == 0 and target.generation() > 0
+        assert target.document_by_url("https://wire.example/3") == source.document_by_url("https://wire.example/3")
+        assert target.validators("https://pg.example/0") == ('"e0"', None)
+        # the copied dedup keys hold: the same text under a new URL is an alias, a new story gets the next id
+        assert target.add_document(_doc("https://other.example/3", _story(3)), split_passages(_story(3))).outcome \
+            == "duplicate"
+        added = target.add_document(_doc("https://pg.example/new", _story(999)), split_passages(_story(999)))
+        assert added.outcome == "new" and added.document_id == 61
+    again = _cli(home, "store", "copy", "--to", pg_url)
+    assert again.returncode != 0 and "does not match" in again.stderr  # the target moved on: no silent copy
+
+
+def test_store_copy_refuses_a_database_holding_another_corpus(pg_url: str, tmp_path: Path) -> None:
+    with PostgresStore(pg_url) as store:
+        store.add_document(_doc("https://pg.example/x", _story(5)), split_passages(_story(5)))
+    home = tmp_path / "home"
+    _sqlite_corpus(home, 3)
+    result = _cli(home, "store", "copy", "--to", pg_url)
+    _one_line_error(result, contains="already holds a corpus")
+
+
+def test_a_reader_thread_and_writer_share_a_store(pg_url: str) -> None:
+    """One store object used from two threads (the warm service does): the lock keeps them apart."""
+    with PostgresStore(pg_url) as store:
+        errors: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                for i in range(40):
+                    store.add_document(_doc(f"https://pg.example/t{i}", _story(i)), split_passages(_story(i)))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        t = threading.Thread(target=write)
+        t.start()
+        while t.is_alive():
+            store.keyword_search("harbour quay", 5)
+            store.document_count()
+        t.join()
+        assert not errors and store.document_count() == 40
