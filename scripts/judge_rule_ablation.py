@@ -3,7 +3,7 @@
     python scripts/judge_rule_ablation.py --data ../shared/data [--split dev] [--limit N] [--pairs fnc1-headlines]
                                           [--only TEXT ...]
 
-Runs ``judge_pairs`` over one story split thirteen ways, judging each sentence pair once (the model's
+Runs ``judge_pairs`` over one story split fourteen ways, judging each sentence pair once (the model's
 calls are cached): as shipped (with the names rule, ``corroborate.judge.reading._names_missing``); without
 it; with a candidate figures rule on top (a sentence that lacks a number the atom writes in digits,
 in it or in the 300 characters before, only discusses it), with the figures rule instead of the
@@ -13,9 +13,10 @@ sentence (and the 300 characters before) holds 30 % or 50 % of the atom's words;
 for an atom written in Title Case (a headline's capitalised words are not names), or with a Title Case
 atom's capitalised words pooled into one name (the sentence must hold one of them); and topic
 relatedness off (t = 1); the cosine ramp that sets relatedness r moved lower (0.1-0.35 and
-0.15-0.4 instead of 0.2-0.45: same-story sentences in other words reach the judge); and the two
-closest sentences also read together where one alone goes some way to stating or denying the atom
-(``judge.READ_TOGETHER``: on FNC-1 dev it helps, on the frozen test stories it did not; it stays off). With ``--pairs
+0.15-0.4 instead of 0.2-0.45: same-story sentences in other words reach the judge); the evidence read
+whole (``READ_CORE`` off: lead-ins and attribution tails left in); and the relay rule off (``RELAY_RULE``).
+(Reading the two closest sentences together was tried and removed: on FNC-1 dev it helped, on the frozen
+test stories it did not; git history has it, commit 54fae3e.) With ``--pairs
 fnc1-headlines`` the same variants judge the real headline pairs of the split
 (``judge_data.fnc1_headlines``) instead of headlines against bodies. This is the script that kept
 the names rule and left the figures rule, "denial first" and the denial-coverage rule out
@@ -80,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     model.predict = cached  # type: ignore[method-assign]
     judge = J.Judge(model, load_embedder())
     shipped_decide, shipped_names, shipped_topic = J._decide, J._names_missing, J.topic_relatedness
-    shipped_low, shipped_high, shipped_together = J.RELATED_LOW, J.RELATED_HIGH, J.READ_TOGETHER
+    shipped_low, shipped_high = J.RELATED_LOW, J.RELATED_HIGH
+    shipped_core, shipped_relay = J.READ_CORE, J.RELAY_RULE
 
     def denial_first(atom: Any, ev: str, keep: list[Any], rows: Any) -> Any:
         rel = [J.relatedness(r.cosine) for r in keep]
@@ -149,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("no topic relatedness (t = 1)", shipped_decide, shipped_names),
         ("relatedness ramp 0.1-0.35", shipped_decide, shipped_names),
         ("relatedness ramp 0.15-0.4", shipped_decide, shipped_names),
-        ("two closest sentences also read together", shipped_decide, shipped_names),
+        ("evidence read whole (no lead-in/attribution-tail stripping)", shipped_decide, shipped_names),
+        ("relay rule off", shipped_decide, shipped_names),
     ]
     if args.only:
         variants = [v for i, v in enumerate(variants) if i == 0 or any(o in v[0] for o in args.only)]
@@ -164,7 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               "|---|---|---|---|---|---|")
     for name, decide, rule in variants:
         J._decide, J._names_missing = decide, rule  # type: ignore[assignment]
-        J.READ_TOGETHER = name.startswith("two closest sentences also") or shipped_together
+        J.READ_CORE = shipped_core and not name.startswith("evidence read whole")
+        J.RELAY_RULE = shipped_relay and not name.startswith("relay rule off")
         J.topic_relatedness = (lambda c, v: 1.0) if name.startswith("no topic") else shipped_topic  # type: ignore[assignment]
         ramp = re.search(r"ramp ([\d.]+)-([\d.]+)", name)
         J.RELATED_LOW, J.RELATED_HIGH = (float(ramp[1]), float(ramp[2])) if ramp else (shipped_low, shipped_high)
@@ -184,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{got['contradicts', 'contradicts']} of {n['contradicts']} | {got['contradicts', 'entails']} | "
                   f"{got['neutral', 'entails']} |", flush=True)
     J._decide, J._names_missing, J.topic_relatedness = shipped_decide, shipped_names, shipped_topic
-    J.READ_TOGETHER = shipped_together
+    J.READ_CORE, J.RELAY_RULE = shipped_core, shipped_relay
     J.RELATED_LOW, J.RELATED_HIGH = shipped_low, shipped_high
     return 0
 

@@ -356,33 +356,3 @@ def test_real_headline_denials_floor(judge: Judge) -> None:
     assert recall >= 0.42 and precision >= 0.60, scores.to_markdown()
     assert denials.count("entails") / n <= 0.10, scores.to_markdown()  # a debunk counted as support
     assert scores.per_class()["entails"][0] >= 0.68, scores.to_markdown()
-
-
-def test_two_sentences_read_together_state_what_neither_states_alone(
-    judge: Judge, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``READ_TOGETHER`` (off by default: it did not carry over to FNC-1's frozen test stories)."""
-    import corroborate.judge.reading as J
-
-    monkeypatch.setattr(J, "READ_TOGETHER", True)
-    claim = "A dog was found abandoned at Velm station with a suitcase full of its belongings."
-    evidence = ("The animal charity said a dog had been abandoned at Velm station. Staff found a suitcase with its "
-                "toys, bowl and food next to it.")
-    (r,) = judge_pairs(judge, [(claim, evidence)])
-    assert r.stance == "agree" and r.probabilities["agree"] >= 0.8, r
-    assert r.quote == evidence  # neighbours: the quote is the passage as written
-    # two sentences that only mention the atom's people are not read together into a death
-    stance, p, _ = _stance(judge, "Ilse Marrow was killed in a failed rescue raid in Varnholt.",
-                           "Ilse Marrow had been held hostage in Varnholt since 2013. Marrow was kidnapped in "
-                           "Varnholt in 2013 while reporting on the war.")
-    assert stance != "agree" and p["agree"] < 0.2, p
-
-
-def test_a_passage_of_two_sentences_apart_is_quoted_as_read() -> None:
-    from corroborate.judge.reading import Read
-
-    text = "The quay opened in 1931. It rained. The engineer was Tomas Wrenfield."
-    first, second = Read(0, 24, 0.5, text[0:24]), Read(36, len(text), 0.6, text[36:])
-    both = Read(0, len(text), 0.6, f"{first.text} {second.text}", (first, second))
-    assert both.quote(text) == "The quay opened in 1931. … The engineer was Tomas Wrenfield."
-    assert first.quote(text) == "The quay opened in 1931."
