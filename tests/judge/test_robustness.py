@@ -1,9 +1,10 @@
 """The robustness suite (issue 22, item 4): per-category accuracy of the shipped judge on invented
 claim / evidence pairs (tests/judge/robustness_pairs.py), through the path ``check`` uses.
 
-Each category is its own test and must reach its floor in ``FLOORS``. A category the shipped judge does not
-reach yet is in ``XFAIL_CATEGORIES`` (xfail, not strict) with the figure it measured in ``MEASURED``; when a
-newer judge ships, rerun ``python scripts/robustness.py`` and move the categories it passes out of the set.
+Each category has two tests: it must not fall below what the shipped judge measured (``REGRESSION``, a
+hard floor), and it should reach the issue's goal (``FLOORS``, 0.90; an expected failure for a category the
+shipped judge is below, ``XFAIL_CATEGORIES``). When a newer judge ships, rerun ``python scripts/robustness.py``
+and update ``MEASURED``.
 """
 
 from __future__ import annotations
@@ -22,20 +23,22 @@ except ImportError:  # pragma: no cover - if tests/ ever becomes a package
 
 # the issue's goal, for every category
 FLOORS: dict[str, float] = {cat: 0.90 for cat in suite.CATEGORIES}
-# categories the shipped (eighth) judge is below its floor on
-XFAIL_CATEGORIES: set[str] = {
-    "antonym", "context", "agreement", "same-entity", "relay", "numbers", "invariance", "direction",
-}
-# measured with the shipped (eighth) judge by `python scripts/robustness.py` (bfloat16 and float32 alike)
+# measured with the shipped (eighth) judge through today's check path (RELAY_RULE on, READ_CORE off) by
+# `python scripts/robustness.py` (bfloat16 and float32 give the same figures on this machine)
 MEASURED: dict[str, float] = {
-    "antonym": 0.625, "context": 0.844, "agreement": 0.617, "same-entity": 0.850, "relay": 0.818,
-    "numbers": 0.578, "invariance": 0.667, "direction": 0.583,
+    "antonym": 0.604, "context": 0.778, "agreement": 0.681, "same-entity": 0.875, "relay": 0.932,
+    "numbers": 0.578, "invariance": 0.500, "direction": 0.639,
 }
+# categories the shipped judge is below the goal on: their goal test is an expected failure
+XFAIL_CATEGORIES: set[str] = {cat for cat, acc in MEASURED.items() if acc < FLOORS[cat]}
+# what the shipped judge must not fall below (a regression fails CI): the measured figure less about four pairs
+# of the category (0.08), so another CPU's rounding cannot fail it while a real loss does
+REGRESSION: dict[str, float] = {cat: round(acc - 0.08, 2) for cat, acc in MEASURED.items()}
 
 
 def _param(category: str) -> object:
     if category in XFAIL_CATEGORIES:
-        reason = f"shipped judge below floor: {MEASURED.get(category, float('nan')):.3f}"
+        reason = f"shipped judge below the goal: {MEASURED.get(category, float('nan')):.3f}"
         return pytest.param(category, marks=pytest.mark.xfail(strict=False, reason=reason), id=category)
     return pytest.param(category, id=category)
 
@@ -46,8 +49,14 @@ def labels(judge: Judge) -> dict[tuple[str, str], str]:
     return suite.judged_labels(judge, suite.CASES)
 
 
+@pytest.mark.parametrize("category", suite.CATEGORIES)
+def test_category_no_regression(labels: dict[tuple[str, str], str], category: str) -> None:
+    acc = suite.accuracy(suite.CASES, labels)[category]
+    assert acc >= REGRESSION[category], f"{category}: {acc:.3f} < {REGRESSION[category]} (was {MEASURED[category]})"
+
+
 @pytest.mark.parametrize("category", [_param(cat) for cat in suite.CATEGORIES])
-def test_category_floor(labels: dict[tuple[str, str], str], category: str) -> None:
+def test_category_goal(labels: dict[tuple[str, str], str], category: str) -> None:
     acc = suite.accuracy(suite.CASES, labels)[category]
     wrong = [f"{c.gold} judged {labels[(c.claim, c.evidence)]}: {c.claim!r} / {c.evidence!r}"
              for c in suite.CASES if c.category == category and not suite.is_right(c, labels)]
