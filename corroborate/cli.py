@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_REFUSED = 3  # a batch (check --file, stance) was done, but some of its rows were refused, each with its reason
 T = TypeVar("T")
 
 
@@ -315,42 +316,66 @@ def _output_format(as_json: bool, jsonl: bool, markdown: bool) -> str:
 def check(
     c: Context, claim: str | None, claims_file: Path | None, as_json: bool, jsonl: bool, markdown: bool, fresh: bool
 ) -> None:
-    """Check one CLAIM (or --file CLAIMS.txt) against the corpus."""
+    """Check one CLAIM (or --file CLAIMS.txt) against the corpus.
+
+    With --file every line gets its report, in order. A line that cannot be checked (one word, in a
+    language the judge does not read, too long) is not checked: it gets a record without a status and
+    with its reason in `problem` (--jsonl), a section saying so (--markdown) or a marked row (table), the
+    other lines are checked, and the exit code is 3. A CLAIM given as an argument that cannot be checked
+    is an error (exit code 1).
+    """
     fmt = _output_format(as_json, jsonl, markdown)
     if (claim is None) == (claims_file is None):
         raise ConfigError("give a CLAIM or --file CLAIMS.txt (one of them)")
     if claim is not None:
         _require_utf8(claim)
     claims = [claim or ""] if claims_file is None else _read_claims(claims_file)
-    from corroborate.check.checker import validate_claim
-
-    for text in claims:
-        validate_claim(text)
     s = c.settings()
+    from corroborate.check.checker import validate_claim
+    from corroborate.judge.reading import claim_problem
+
+    refused: dict[int, str] = {}
+    if claims_file is None:
+        validate_claim(claims[0], s.judge_any_language)
+    else:
+        problems = ((i, claim_problem(text, s.judge_any_language)) for i, text in enumerate(claims))
+        refused = {i: problem for i, problem in problems if problem}
+    to_check = [text for i, text in enumerate(claims) if i not in refused]
     if fresh:
         from flows.ingest import run_ingest
 
-        for text in claims:
+        for text in to_check:
             run_ingest(s, outlets_file=str(s.outlets_file) if s.outlets_file else None, query=text)
     if claims_file is None:
-        results = _warm_or_here(s, lambda checker: checker.check_claims(claims))
-    else:
+        results = _warm_or_here(s, lambda checker: checker.check_claims(to_check))
+    elif to_check:
         started = time.monotonic()
         with progress("check") as tick:
-            results = _warm_or_here(s, lambda checker: checker.check_claims(claims, tick))
+            results = _warm_or_here(s, lambda checker: checker.check_claims(to_check, tick))
         _err(f"checked {len(results)} claims in {time.monotonic() - started:.1f} s")
+    else:
+        results = []
     from corroborate import report
 
-    if fmt == "jsonl" or (fmt == "json" and len(results) > 1):
-        for r in results:
-            click.echo(report.to_json(r, indent=None))
-    elif fmt == "json":
+    checked = iter(results)
+    if fmt == "json" and len(claims) == 1 and not refused:
         click.echo(report.to_json(results[0]))
+    elif fmt in ("json", "jsonl"):
+        for i, text in enumerate(claims):
+            click.echo(report.refused_json(text, refused[i]) if i in refused
+                       else report.to_json(next(checked), indent=None))
     elif fmt == "markdown":
-        click.echo("\n".join(report.to_markdown(r) for r in results))
+        click.echo("\n".join(report.refused_markdown(text, refused[i]) if i in refused
+                              else report.to_markdown(next(checked)) for i, text in enumerate(claims)))
     else:
-        for r in results:
-            report.print_table(r)
+        for i, text in enumerate(claims):
+            if i in refused:
+                report.print_refused(text, refused[i])
+            else:
+                report.print_table(next(checked))
+    if refused:
+        _err(f"{len(refused)} of {len(claims)} claims refused, each with its reason; the others were checked")
+        raise click.exceptions.Exit(EXIT_REFUSED)
 
 
 def _require_utf8(claim: str) -> None:
@@ -437,22 +462,30 @@ def article(c: Context, source: str, as_json: bool, markdown: bool, outlet: str 
 )
 @pass_ctx
 def stance(c: Context, pairs: Path, output: Path) -> None:
-    """Label claim/evidence pairs: CSV id,claim,evidence -> id,stance,p_agree,p_disagree,p_discuss,p_unrelated.
+    """Label claim/evidence pairs: a CSV id,claim,evidence in, a CSV out.
+
+    Output columns: id,stance,p_agree,p_disagree,p_discuss,p_unrelated,problem. Every input row gets an
+    output row, in order. A row that cannot be judged (a one-word or empty claim, a
+    claim in a language the judge does not read, too few fields) has an empty stance and probabilities and
+    its reason in `problem`; the others are judged. Exit code 3 when some rows were refused.
 
     An id starting with =, +, -, @, tab or carriage return is written with a leading ' so that a
     spreadsheet shows it as text instead of running it as a formula.
     """
     s = c.settings()
-    from corroborate.judge.pairs import read_pairs_csv, run_stance_csv
+    from corroborate.judge.pairs import label_pairs_csv, read_pairs_csv
     from corroborate.judge.reading import Judge
     from corroborate.output import check_output
 
-    read_pairs_csv(pairs)  # validate before loading models
+    rows = read_pairs_csv(pairs, s.judge_any_language)  # validate before loading models
     check_output(output, [pairs])
-    judge = Judge.for_settings(s)
+    judge = Judge.for_settings(s) if any(not r.problem for r in rows) else None
     with progress("stance") as tick:
-        n = run_stance_csv(pairs, output, judge, progress=tick)
+        n, refused = label_pairs_csv(pairs, output, judge, progress=tick, any_language=s.judge_any_language)
     _err(f"wrote {n} rows to {output}")
+    if refused:
+        _err(f"{refused} of {n} rows refused: an empty stance and the reason in the problem column")
+        raise click.exceptions.Exit(EXIT_REFUSED)
 
 
 @cli.group("eval")

@@ -26,6 +26,24 @@ def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], clic
     return found
 
 
+EXIT_CODES = [
+    "Exit codes, for every command:",
+    "",
+    "| code | meaning |",
+    "|---:|---|",
+    "| 0 | done |",
+    "| 1 | an error, said in one line on stderr (`--debug` shows the traceback); `index status`: the index is "
+    "not usable as it is |",
+    "| 2 | a usage error (an unknown option, a missing argument) |",
+    "| 3 | a batch was done, but some of its rows were refused, each with its reason: `check --file` (a "
+    "status-less record with `problem`, or a marked row) and `stance` (an empty stance and a `problem` "
+    "column) |",
+    "| 128 + N | stopped by signal N after a clean stop: 130 for Ctrl-C (SIGINT), 143 for SIGTERM (`ingest` "
+    "keeps what it fetched and marks its run `interrupted`) |",
+    "",
+]
+
+
 def cli_markdown() -> str:
     from corroborate.cli import cli
 
@@ -34,6 +52,7 @@ def cli_markdown() -> str:
         "",
         "Generated from `--help` by `python -m corroborate.docgen`; do not edit.",
         "",
+        *EXIT_CODES,
     ]
     for path, command in _walk(cli, ["corroborate"]):
         ctx = click.Context(

@@ -128,6 +128,10 @@ class Settings:
         None, "Folder of a retrained sentence judge (python -m corroborate.train_judge --out DIR); empty = bundled."
     )
     judge_sentences: int = _f(2, "Evidence sentences per document the judge reads for each atom (closest first).")
+    judge_any_language: bool = _f(
+        False, "Judge claims written in a script without spaces (Chinese, Japanese, Thai, ...) with the English "
+        "judge anyway (unreliable); off, such a claim is refused with its language named.",
+    )
     judge_precision: str = _f(
         "auto", "Arithmetic of the sentence judge: 'bfloat16' (about 1.6x faster where the CPU has native bfloat16, "
         "calls 99.9 % the same), 'float32', or 'auto' (bfloat16 only where native)."

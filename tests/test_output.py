@@ -24,7 +24,7 @@ from corroborate.judge.pairs import run_stance_csv
 from corroborate.output import check_output, csv_safe, write_output
 
 PAIRS = "id,claim,evidence\n1,The bridge opened.,The bridge opened on Monday.\n2,Rain fell.,It was dry all week.\n"
-HEADER = ["id", "stance", "p_agree", "p_disagree", "p_discuss", "p_unrelated"]
+HEADER = ["id", "stance", "p_agree", "p_disagree", "p_discuss", "p_unrelated", "problem"]
 
 
 @dataclass(frozen=True)

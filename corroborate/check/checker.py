@@ -200,9 +200,10 @@ def split_title(text: str) -> tuple[str | None, str]:
     return None, stripped
 
 
-def validate_claim(text: str) -> str:
-    """The claim with its whitespace flattened, or a one-line ConfigError saying why it cannot be judged."""
-    problem = claim_problem(text)
+def validate_claim(text: str, any_language: bool = False) -> str:
+    """The claim with its whitespace flattened, or a one-line ConfigError saying why it cannot be judged
+    (``any_language``: the ``judge_any_language`` setting)."""
+    problem = claim_problem(text, any_language)
     if problem:
         raise ConfigError(problem)
     return " ".join(text.split())
@@ -364,12 +365,12 @@ class Checker:
         )
 
     def check_claim(self, text: str) -> ClaimResult:
-        claim = validate_claim(text)
+        claim = validate_claim(text, self.settings.judge_any_language)
         return ClaimResult(claim, self.judge([claim])[0])
 
     def check_claims(self, texts: Sequence[str], progress: Progress | None = None) -> list[ClaimResult]:
         """Verdicts for ``texts``; ``progress(done, total)`` hears after each batch of claims."""
-        claims = [validate_claim(t) for t in texts]
+        claims = [validate_claim(t, self.settings.judge_any_language) for t in texts]
         verdicts = self._judge_batches(claims, None, None, progress)
         return [ClaimResult(c, v) for c, v in zip(claims, verdicts, strict=True)]
 

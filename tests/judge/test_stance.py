@@ -49,7 +49,7 @@ def test_run_stance_csv_keeps_ids_and_order(tmp_path: Path, judge: Judge) -> Non
     with out.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["id"] for r in rows] == ["z-9", "a-1", "m,5"]
-    assert list(rows[0]) == ["id", "stance", "p_agree", "p_disagree", "p_discuss", "p_unrelated"]
+    assert list(rows[0]) == ["id", "stance", "p_agree", "p_disagree", "p_discuss", "p_unrelated", "problem"]
     # the CSV says what check would count: the same judge, the same rules
     assert [r["stance"] for r in rows] == ["unrelated", "disagree", "agree"]
     for r in rows:
@@ -64,7 +64,6 @@ def test_run_stance_csv_keeps_ids_and_order(tmp_path: Path, judge: Judge) -> Non
         ('id,claim,evidence\n1,"unterminated,evidence\n', "malformed"),
         ("id,evidence\n1,some text\n", "claim"),
         ("", "empty"),
-        ("id,claim,evidence\n1,  ,evidence text\n", "empty claim"),
         (b"id,claim,evidence\n1,caf\xe9,x\n", "UTF-8"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary"),
     ],
@@ -82,6 +81,16 @@ def test_run_stance_csv_rejects_bad_input(
         run_stance_csv(src, out, model=judge)
     assert "\n" not in str(info.value)
     assert not out.exists()
+
+
+def test_a_refused_row_is_written_with_its_problem(tmp_path: Path, judge: Judge) -> None:
+    """An empty claim no longer refuses the file (issue 24, finding 6): its row says why it was not judged."""
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    _write(src, "id,claim,evidence\n1,  ,evidence text\n")
+    assert run_stance_csv(src, out, model=judge) == 1
+    with out.open(encoding="utf-8", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["stance"] == "" and "empty" in row["problem"] and "line 2" in row["problem"]
 
 
 def test_run_stance_csv_missing_file(tmp_path: Path, judge: Judge) -> None:
