@@ -56,7 +56,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("check", ("corroborate.check.*",)),
     ("training", ("corroborate.training.*",)),
     ("report", ("corroborate.report",)),
-    ("service", ("corroborate.service",)),
+    ("service", ("corroborate.service", "corroborate.daemon")),
     ("flows", ("flows.*",)),
     ("cli", ("corroborate.cli", "corroborate.docgen", "corroborate.train_judge")),
 )

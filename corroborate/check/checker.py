@@ -1,213 +1,38 @@
-"""Checking claims: read an article, split its claims, retrieve, judge stance, decide verdicts.
+"""Checking claims: split an article's claims, retrieve, judge, decide verdicts.
 
-:class:`Checker` holds what is expensive to load (store, index, embedder, stance model) so a
-batch (``check --file``), an article, or a served Prefect deployment pays for it once.
+:class:`Checker` holds what is expensive to load (store, index, embedder, judge) so a batch
+(``check --file``), an article, or a served Prefect deployment pays for it once. What it reads is in
+:mod:`corroborate.check.article`, what it returns in :mod:`corroborate.check.records`, and the index it
+opens comes from :mod:`corroborate.check.repair`.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from corroborate.check.retrieve import Evidence, ExcludedCopy, Exclusions, Retriever
+from corroborate.check.article import Article as Article
+from corroborate.check.article import read_article as read_article
+from corroborate.check.article import read_text_file as read_text_file
+from corroborate.check.article import split_title as split_title
+from corroborate.check.article import validate_claim as validate_claim
+from corroborate.check.records import ArticleReport as ArticleReport
+from corroborate.check.records import ClaimResult as ClaimResult
+from corroborate.check.records import SentenceResult as SentenceResult
+from corroborate.check.repair import open_index as open_index
+from corroborate.check.retrieve import Evidence, Exclusions, Retriever
 from corroborate.check.verdict import AtomVerdict, AttributionMatcher, EvidenceItem, Verdict, decide, decide_sentence
 from corroborate.claims.atoms import Atom, split_atoms
 from corroborate.claims.sentences import Attribution, ClaimSentence, iter_claims
 from corroborate.corpus import dedup
-from corroborate.corpus.backend import CorpusStore, corpus_writer_lock, open_store
+from corroborate.corpus.backend import CorpusStore, open_store
 from corroborate.corpus.embed import Embedder, load_embedder
-from corroborate.corpus.index import VectorIndex, load_index, sync_index
-from corroborate.errors import ConfigError, IndexStateError, StoreError
+from corroborate.corpus.index import VectorIndex
+from corroborate.errors import ConfigError
 from corroborate.ingest.outlets import OutletRegistry, load_outlets
-from corroborate.judge.reading import AtomJudgement, Judge, claim_atoms, claim_problem
-from corroborate.screens import visible
+from corroborate.judge.reading import AtomJudgement, Judge, claim_atoms
 from corroborate.settings import Settings
-
-
-@dataclass(frozen=True)
-class Article:
-    text: str
-    title: str | None = None
-    url: str | None = None
-    outlet: str | None = None
-    published: datetime | None = None
-    source: str = ""  # the file or URL it came from
-
-
-@dataclass
-class ClaimResult:
-    """One claim and its verdict (``sentence`` is set when it came from an article)."""
-
-    claim: str
-    verdict: Verdict
-    sentence: ClaimSentence | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"claim": self.claim, **self.verdict.to_dict()}
-
-
-@dataclass
-class SentenceResult:
-    sentence: ClaimSentence
-    verdict: Verdict | None  # None for sentences that are not claims
-
-    def to_dict(self) -> dict[str, Any]:
-        s = self.sentence
-        v = self.verdict
-        return {
-            "index": s.index,
-            "text": s.text,
-            "start": s.start,
-            "end": s.end,
-            "is_claim": s.is_claim,
-            "reason": s.reason,
-            "claim_text": s.claim_text,
-            "attribution": {"source": s.attribution.source, "kind": s.attribution.kind, "cue": s.attribution.cue},
-            "hedged": s.hedged,
-            "hedges": list(s.hedges),
-            "quotes": list(s.quotes),
-            "entities": [{"text": t, "label": lab} for t, lab in s.entities],
-            "dates": list(s.dates),
-            "status": v.status if v else None,
-            "confidence": round(v.confidence, 4) if v else None,
-            "voices_for": [x.to_dict() for x in v.voices_for] if v else [],
-            "voices_against": [x.to_dict() for x in v.voices_against] if v else [],
-            "flags": list(v.flags) if v else [],
-            "evidence": [e.to_dict() for e in v.evidence] if v else [],
-            "atoms": [a.to_dict() for a in v.atoms] if v else [],
-        }
-
-
-@dataclass
-class ArticleReport:
-    article: Article
-    sentences: list[SentenceResult]
-    corpus: dict[str, Any] = field(default_factory=dict)
-    excluded_copies: list[ExcludedCopy] = field(default_factory=list)  # copies of the article left out
-
-    @property
-    def title(self) -> str:
-        return self.article.title or Path(self.article.source).name or "article"
-
-    def to_dict(self) -> dict[str, Any]:
-        counts = {"corroborated": 0, "contradicted": 0, "unmatched": 0}
-        for s in self.sentences:
-            if s.verdict:
-                counts[s.verdict.status] += 1
-        a = self.article
-        return {
-            "article": {
-                "title": a.title,
-                "url": a.url,
-                "outlet": a.outlet,
-                "source": a.source,
-                "published": a.published.isoformat() if a.published else None,
-                "sentences": len(self.sentences),
-                "claims": sum(1 for s in self.sentences if s.sentence.is_claim),
-                "summary": counts,
-                "corpus": self.corpus,
-                "excluded_copies": [c.to_dict() for c in self.excluded_copies],
-            },
-            "claims": [s.to_dict() for s in self.sentences],
-        }
-
-
-# -- reading input ---------------------------------------------------------------------------
-
-
-def _looks_like_html(text: str) -> bool:
-    head = text[:2000].lower()
-    return "<html" in head or "<!doctype html" in head or ("<p>" in head and "<body" in head)
-
-
-def read_article(source: str, settings: Settings, registry: OutletRegistry | None = None) -> Article:
-    """An article from a file (plain text or HTML) or an http(s) URL, or a one-line ConfigError/FetchError."""
-    from corroborate.ingest.extract import extract
-
-    try:
-        scheme = urlsplit(source).scheme
-    except ValueError as exc:  # e.g. "http://[abc/"
-        raise ConfigError(f"{source[:200]!r} is not a valid URL: {exc}") from None
-    # "file:///etc/passwd" or "ftp://x" names a scheme we do not fetch, not a local path; a local file
-    # whose name merely contains a colon ("notes:2024.txt") still reads as a file
-    if scheme not in {"", "http", "https"} and (
-        source[len(scheme) + 1 :].startswith("//") or (len(scheme) > 1 and not Path(source).is_file())
-    ):
-        raise ConfigError(f"unsupported URL scheme '{scheme}' in {source[:200]!r}; give an http(s) URL or a file")
-    if scheme in {"http", "https"}:
-        from corroborate.ingest.fetch import fetch_url_sync
-
-        if dedup.has_userinfo(source):  # never fetched with, stored or shown (issue 24, finding 9)
-            source = dedup.strip_userinfo(source)
-            print(f"note: user:password removed from the article URL; fetching {visible(source)}", file=sys.stderr)
-        result = fetch_url_sync(source, settings, kind="page")
-        ex = extract(result.text or "", result.final_url, settings)
-        for warning in ex.warnings:
-            print(visible(warning, multiline=True), file=sys.stderr)
-        if registry is None:
-            registry = OutletRegistry(load_outlets(settings.outlets_file))
-        outlet = registry.for_url(source)
-        return Article(
-            ex.text, ex.title, source, outlet.name if outlet else urlsplit(source).hostname, ex.published, source
-        )
-    if not source.strip():
-        raise ConfigError("no article given")
-    path = Path(source)
-    text = read_text_file(path, "article file", settings.max_bytes)
-    if _looks_like_html(text):
-        ex = extract(text, path.resolve().as_uri(), settings)
-        for warning in ex.warnings:
-            print(visible(warning, multiline=True), file=sys.stderr)
-        return Article(ex.text, ex.title, None, None, ex.published, source)
-    title, body = split_title(text)
-    if not body.strip():
-        raise ConfigError(f"article file {source} has no text")
-    return Article(body, title, None, None, None, source)
-
-
-def read_text_file(path: Path, what: str, max_bytes: int | None = None) -> str:
-    """A user's text file as str, or a one-line ConfigError saying what is wrong with it."""
-    if not path.exists():
-        raise ConfigError(f"{what} {path} does not exist")
-    if not path.is_file():
-        raise ConfigError(f"{what} {path} is not a file")
-    size = path.stat().st_size
-    if max_bytes is not None and size > max_bytes:
-        raise ConfigError(f"{what} {path} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise ConfigError(f"{what} {path} is empty")
-    if b"\x00" in raw:
-        raise ConfigError(f"{what} {path} is binary, not text")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{what} {path} is not UTF-8 text") from None
-
-
-def split_title(text: str) -> tuple[str | None, str]:
-    """A first line that reads like a headline (short, no final full stop, more text after) is the title."""
-    stripped = text.strip()
-    first, _, rest = stripped.partition("\n")
-    first = first.strip()
-    if rest.strip() and len(first) <= 200 and not first.endswith((".", "!", "?", "\u201d", '"')):
-        return first, rest.strip()
-    return None, stripped
-
-
-def validate_claim(text: str, any_language: bool = False) -> str:
-    """The claim with its whitespace flattened, or a one-line ConfigError saying why it cannot be judged
-    (``any_language``: the ``judge_any_language`` setting)."""
-    problem = claim_problem(text, any_language)
-    if problem:
-        raise ConfigError(problem)
-    return " ".join(text.split())
-
 
 # -- the checker -----------------------------------------------------------------------------
 
@@ -215,47 +40,6 @@ Progress = Callable[[int, int], None]
 # claims judged per step of an article, and of a batch when progress is reported (a step still fills
 # the judge's batches)
 PROGRESS_BATCH = 16
-
-
-def open_index(
-    store: CorpusStore, embedder: Embedder, settings: Settings, log: Callable[[str], None] | None = None
-) -> VectorIndex:
-    """The index, repaired first when it lags the store and no writer holds the data folder."""
-    try:
-        loaded = load_index(settings.index_dir)
-    except IndexStateError as exc:
-        loaded = None
-        if log:
-            log(f"index needs repair: {exc}")
-    fresh = (
-        loaded is not None
-        and loaded[1].store_generation == store.generation()
-        and loaded[1].count == store.passage_count()
-    )
-    if fresh and loaded is not None:
-        return loaded[0]
-    if store.passage_count() == 0 and loaded is None:
-        return VectorIndex.empty("flat", embedder.name, embedder.dimension, settings)
-    if store.read_only:  # nothing can be repaired in a read-only data folder: answer from what is saved
-        if loaded is None:
-            raise IndexStateError(
-                f"no usable index in {settings.index_dir}, and the data folder is read-only; run "
-                "`corroborate index rebuild` where it can be written"
-            )
-        if log:
-            log(f"warning: the index lags the store and {settings.home} is read-only; answering from the saved index")
-        return loaded[0]
-    try:
-        with corpus_writer_lock(settings, timeout=0, what="index repair"):
-            index, report = sync_index(store, embedder, settings)
-            if log and (report.added or report.removed or report.rebuilt):
-                log(f"index synced: +{report.added} -{report.removed}{' (rebuilt)' if report.rebuilt else ''}")
-            return index
-    except StoreError:
-        # an ingest is writing right now: answer from the last saved index (a consistent snapshot)
-        if loaded is None:
-            raise IndexStateError("no usable index yet and an ingest is writing; try again when it finishes") from None
-        return loaded[0]
 
 
 class Checker:
