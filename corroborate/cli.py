@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import json
 import os
 import sys
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from corroborate import __version__
+from corroborate import __version__, interrupt
 from corroborate.errors import ConfigError, CorroborateError
 from corroborate.screens import json_text, visible
 from corroborate.settings import Settings, load_settings
@@ -50,6 +51,18 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _stops_cleanly(command: F) -> F:
+    """SIGINT and SIGTERM end ``command`` through its ``finally`` blocks, with one line (:func:`interrupt.exiting`)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with interrupt.exiting():
+            return command(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 def _err(message: str) -> None:
@@ -130,8 +143,16 @@ def ingest(
         parse_iso_date(since, "--since")  # fail fast, before Prefect starts
     from flows.ingest import run_ingest
 
-    summary = run_ingest(s, outlets_file=str(s.outlets_file) if s.outlets_file else None, query=query, since=since)
+    with interrupt.graceful():  # a signal stops the fetching; what was fetched and extracted is stored
+        summary = run_ingest(s, outlets_file=str(s.outlets_file) if s.outlets_file else None, query=query,
+                             since=since)
+        stopped = interrupt.stop_signal()
     _print_summary(summary)
+    if stopped is not None:
+        _err(f"{summary.get('interrupted') or interrupt.stop_reason()}: fetching stopped; what was fetched and "
+             f"extracted before it is stored, run {summary.get('run_id', '?')} is marked interrupted, and the "
+             "index catches up at the next check or ingest")
+        raise click.exceptions.Exit(128 + stopped)
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -168,6 +189,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     help="Write each invalid line as JSON {line, reason, raw} to this file (implies --skip-invalid).",
 )
 @pass_ctx
+@_stops_cleanly
 def import_(c: Context, docs: Path, outlets_file: Path | None, skip_invalid: bool, rejects_file: Path | None) -> None:
     """Import your own corpus: JSON lines with url, title, text, and optional outlet, published.
 
@@ -281,14 +303,17 @@ def import_documents(
                 index, _ = sync_index(store, load_embedder(), s, progress=lambda _s, d, t: tick(d, t))
             counts["index_count"] = index.count
         except BaseException as exc:  # Ctrl-C too: the run row must not stay "running"
+            stopped = isinstance(exc, (KeyboardInterrupt, interrupt.Interrupted))
             with contextlib.suppress(CorroborateError):  # the store itself may be what failed (a full disk)
-                store.finish_run(run_id, "failed", {**counts, "error": _reason(exc)})
+                store.finish_run(run_id, "interrupted" if stopped else "failed", {**counts, "error": _reason(exc)})
             raise
         store.finish_run(run_id, "completed", counts)
     return counts
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, interrupt.Interrupted):
+        return str(exc)  # "interrupted by SIGTERM"
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
     first = str(exc).splitlines()[0] if str(exc) else ""
@@ -313,6 +338,7 @@ def _output_format(as_json: bool, jsonl: bool, markdown: bool) -> str:
 @click.option("--markdown", is_flag=True, help="Print a Markdown report.")
 @click.option("--fresh", is_flag=True, help="First discover and ingest coverage of the claim (GDELT + feeds).")
 @pass_ctx
+@_stops_cleanly
 def check(
     c: Context, claim: str | None, claims_file: Path | None, as_json: bool, jsonl: bool, markdown: bool, fresh: bool
 ) -> None:
@@ -415,6 +441,7 @@ def _read_claims(path: Path) -> list[str]:
 @click.option("--markdown", is_flag=True, help="Print a Markdown report.")
 @click.option("--outlet", help="The article's own outlet (never counted as corroborating itself).")
 @pass_ctx
+@_stops_cleanly
 def article(c: Context, source: str, as_json: bool, markdown: bool, outlet: str | None) -> None:
     """Check every claim of an article (a text/HTML FILE or a URL)."""
     fmt = _output_format(as_json, False, markdown)
@@ -461,6 +488,7 @@ def article(c: Context, source: str, as_json: bool, markdown: bool, outlet: str 
     "target is written, a device such as /dev/null is written in place.",
 )
 @pass_ctx
+@_stops_cleanly
 def stance(c: Context, pairs: Path, output: Path) -> None:
     """Label claim/evidence pairs: a CSV id,claim,evidence in, a CSV out.
 
@@ -919,6 +947,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         _err("interrupted")
         sys.exit(130)
+    except interrupt.Interrupted as exc:  # SIGINT or SIGTERM of a command that stops cleanly: one line
+        _err(str(exc))
+        sys.exit(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks for users
         if debug:
             raise

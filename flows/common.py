@@ -129,11 +129,38 @@ def start_ephemeral_server(settings: Settings) -> None:
         records = make_folder(home / SERVERS_FOLDER, "Prefect server records")
         stop_orphaned_servers(records)
         server = SubprocessASGIServer()
-        server.start()
+        with _own_session():
+            server.start()
         if server.server_process is not None:
             pid = server.server_process.pid
             names = {"owner": this_process(), "server": process_name(pid)}
             (records / str(pid)).write_text(json.dumps(names) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def _own_session() -> Iterator[None]:
+    """Prefect's temporary server, while it starts here, goes in a session of its own.
+
+    Ctrl-C in a terminal and ``timeout``'s SIGTERM reach the whole process group: a server that died with
+    the command's first signal left the run unable to report its end (ConnectError after minutes of
+    retries, nothing stored). Out of the group it outlives the signal; Prefect still stops it when this
+    process exits, and :func:`stop_orphaned_servers` when this process was killed.
+    """
+    import subprocess
+    import types
+    from functools import partial
+
+    from prefect.server.api import server as server_module
+
+    shim = types.SimpleNamespace(**vars(subprocess))
+    shim.Popen = partial(subprocess.Popen, start_new_session=True)
+    names = vars(server_module)  # its globals: Popen is looked up there when the server starts
+    saved = names["subprocess"]
+    names["subprocess"] = shim
+    try:
+        yield
+    finally:
+        names["subprocess"] = saved
 
 
 def stop_orphaned_servers(records: Path) -> list[int]:

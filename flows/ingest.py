@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -33,6 +34,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import TaskRunner
 from prefect.tasks import Task
 
+from corroborate import interrupt
 from corroborate.corpus.backend import CorpusStore, corpus_writer_lock, open_store
 from corroborate.corpus.embed import load_embedder
 from corroborate.corpus.index import sync_index
@@ -76,7 +78,10 @@ PageItem = PreparedDocument | PageOutcome
 
 
 def retry_on_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
-    """Retry only what may succeed later; a 404 or a robots.txt refusal stays failed."""
+    """Retry only what may succeed later; a 404 or a robots.txt refusal stays failed, and so does
+    anything once a signal has asked the ingest to stop."""
+    if interrupt.stop_requested():
+        return False
     try:
         state.result()
     except TransientFetchError:
@@ -125,7 +130,8 @@ async def _discover_outlet(outlet: Outlet, settings: Settings, since: datetime |
     from corroborate.ingest.fetch import Fetcher
 
     async with asyncio.timeout(DISCOVER_TIMEOUT_S), Fetcher(settings) as fetcher:
-        return await discover_outlet(outlet, fetcher, settings, since)
+        found = await interrupt.until_stopped(discover_outlet(outlet, fetcher, settings, since))
+    return found if found is not None else OutletDiscovery(outlet.name)  # stopped by a signal
 
 
 async def _discover_gdelt(query: str, settings: Settings, registry: OutletRegistry,
@@ -134,7 +140,8 @@ async def _discover_gdelt(query: str, settings: Settings, registry: OutletRegist
     from corroborate.ingest.fetch import Fetcher
 
     async with asyncio.timeout(DISCOVER_TIMEOUT_S), Fetcher(settings) as fetcher:
-        return await discover_gdelt(query, fetcher, settings, registry, since)
+        found = await interrupt.until_stopped(discover_gdelt(query, fetcher, settings, registry, since))
+    return found or []
 
 
 @task(name="discover", task_run_name="discover: {outlet.name}", cache_policy=NO_CACHE,
@@ -196,6 +203,19 @@ def index_task(settings: Settings) -> dict[str, Any]:
         return {"count": index.count, "kind": report.kind, "embedded": report.embedded, "added": report.added,
                 "removed": report.removed, "rebuilt": report.rebuilt, "passages": store.passage_count(),
                 "documents": store.document_count()}
+
+
+def _index_as_is(settings: Settings) -> dict[str, Any]:
+    """The index row of a run a signal stopped: the index is left as it was; a check or the next ingest syncs it."""
+    from corroborate.corpus.index import read_manifest
+
+    manifest = None
+    with contextlib.suppress(Exception):  # an unreadable manifest is the next check's to repair
+        manifest = read_manifest(settings.index_dir)
+    with open_store(settings) as store:
+        return {"count": manifest.count if manifest else 0, "kind": manifest.kind if manifest else "none",
+                "embedded": 0, "added": 0, "removed": 0, "rebuilt": False, "passages": store.passage_count(),
+                "documents": store.document_count(), "skipped": "interrupted: the next check or ingest syncs it"}
 
 
 # -- the flow ------------------------------------------------------------------------------------------
@@ -321,7 +341,7 @@ def ingest_flow(outlets_file: str | None = None, query: str | None = None, since
         # the runner is fixed when a flow starts, so a deployment asking for Dask runs the body as a subflow
         return ingest_flow.with_options(task_runner=dask_runner(settings))(
             outlets_file, query, since, home, "dask")
-    with tags(*run_tags(outlets_file, query)):
+    with tags(*run_tags(outlets_file, query)), interrupt.graceful_if_active():
         return _ingest(settings, outlets_file, query, parse_since(since))
 
 
@@ -368,7 +388,7 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
                 logger.warning("%s: fetch/extract failed: %s", one_line(name), one_line(str(exc)))
         with corpus_writer_lock(settings, timeout=WRITER_LOCK_TIMEOUT_S, what="ingest"):
             summaries = store_task(settings, run_id, [*outlets, *extra.values()], results, summaries, discovered)
-            index = index_task(settings)
+            index = index_task(settings) if not interrupt.stop_requested() else _index_as_is(settings)
         rows = summarise(summaries)
         for r in rows:
             logger.info("%s: discovered %d, fetched %d, new %d, unchanged %d, skipped %d, failed %d",
@@ -382,8 +402,14 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
                                  description=md_text(title))
         summary = {"run_id": run_id, "outlets": rows, "index": index,
                    "errors": {s.outlet: s.errors for s in summaries.values() if s.errors}}
-        status = "completed"
+        reason = interrupt.stop_reason()
+        if reason:  # a signal stopped the fetching: what was fetched and extracted before it is stored
+            summary["interrupted"] = reason
+        status = "interrupted" if reason else "completed"
         return summary
+    except (KeyboardInterrupt, interrupt.Interrupted) as exc:  # a second signal: stop at once
+        status, summary = "interrupted", {**summary, "interrupted": str(exc) or "interrupted"}
+        raise
     finally:
         with open_store(settings) as store:
             store.finish_run(run_id, status, {"status": status, **summary})

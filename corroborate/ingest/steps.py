@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from corroborate import interrupt
 from corroborate.corpus import dedup, passages
 from corroborate.corpus.backend import CorpusStore
 from corroborate.corpus.records import Candidate, Extracted, FetchResult, NewDocument, Span
@@ -33,6 +35,8 @@ from corroborate.ingest.outlets import Outlet, OutletRegistry
 from corroborate.settings import Settings
 
 Log = Callable[[str], None]
+NOT_FETCHED = "not fetched: the ingest was interrupted"
+EXTRACT_AFTER_STOP_S = 5.0  # pages already fetched are still extracted this long after a signal
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,11 @@ async def fetch_pages(
         return FetchedPage(cand, result=result)
 
     async with Fetcher(settings) as fetcher:
-        return list(await asyncio.gather(*(one(fetcher, c) for c in candidates)))
+        tasks = [asyncio.ensure_future(one(fetcher, c)) for c in candidates]
+        # a signal to an interruptible ingest cancels what is in flight; the pages already fetched are kept
+        await interrupt.until_stopped(asyncio.gather(*tasks))
+    return [t.result() if t.done() and not t.cancelled() else FetchedPage(c, error=NOT_FETCHED)
+            for t, c in zip(tasks, candidates, strict=True)]
 
 
 def fetch_pages_sync(
@@ -153,11 +161,23 @@ def prepare(
 
 
 def extract_pages(pages: Sequence[FetchedPage], settings: Settings) -> list[PreparedDocument | PageOutcome]:
-    """Extract and prepare each fetched page; pages that are not articles become 'skipped'."""
+    """Extract and prepare each fetched page; pages that are not articles become 'skipped'.
+
+    Once an interruptible ingest is asked to stop, pages never fetched are left out, and pages fetched are
+    still extracted for up to :data:`EXTRACT_AFTER_STOP_S`; the rest are left out too (nothing is known of
+    them, and the next run fetches them again).
+    """
     from corroborate.ingest.extract import extract
 
     out: list[PreparedDocument | PageOutcome] = []
+    stopped_at: float | None = None
     for page in pages:
+        if page.error == NOT_FETCHED:
+            continue
+        if interrupt.stop_requested():
+            stopped_at = stopped_at or time.monotonic()
+            if time.monotonic() - stopped_at > EXTRACT_AFTER_STOP_S:
+                break
         cand = page.candidate
         if page.result is None:
             out.append(PageOutcome(cand.url, cand.outlet, "failed", page.error))
