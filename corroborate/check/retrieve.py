@@ -7,7 +7,10 @@ around the article's date. The copies left out are recorded in :attr:`Exclusions
 
 Among the documents kept for a claim, copies of one another and rewrites of one text (long shared
 passages, published within ``rewrite_window_days``) get one :attr:`Evidence.origin`: the verdict
-counts them as one voice.
+counts them as one voice. So do template rewrites: two documents of outlets outside the registry,
+published within ``dedup.TEMPLATE_WINDOW_DAYS``, that share a template's details
+(``dedup.TEMPLATE_SIMILARITY``), as a network's sites do when each rewords one story. Registered
+outlets are never joined by that rule.
 """
 
 from __future__ import annotations
@@ -170,7 +173,8 @@ class Retriever:
         return found
 
     def _mark_origins(self, evidence: Sequence[Evidence]) -> None:
-        """One origin for documents that are copies of each other, or rewrites published within days."""
+        """One origin for documents that are copies of each other, rewrites published within days, or
+        unvetted template rewrites of the same day."""
         s = self.settings
         shingled = [self._shingled(ev.document) for ev in evidence]
         parent = list(range(len(evidence)))
@@ -185,9 +189,13 @@ class Retriever:
                 if root(i) == root(j):
                     continue
                 a, b = evidence[i].document, evidence[j].document
-                if shingled[i].copy_containment(shingled[j]) >= s.copy_containment or (
-                    _within_days(a.published, b.published, s.rewrite_window_days)
-                    and shingled[i].rewrite_containment(shingled[j]) >= s.rewrite_containment
+                if (
+                    shingled[i].copy_containment(shingled[j]) >= s.copy_containment
+                    or (
+                        _within_days(a.published, b.published, s.rewrite_window_days)
+                        and shingled[i].rewrite_containment(shingled[j]) >= s.rewrite_containment
+                    )
+                    or _template_rewrites(a, b, shingled[i], shingled[j])
                 ):
                     parent[max(root(i), root(j))] = min(root(i), root(j))
         members: dict[int, list[Evidence]] = defaultdict(list)
@@ -217,6 +225,17 @@ class Retriever:
             if abs(doc.published - ex.around) > timedelta(days=self.settings.window_days):
                 return True
         return False
+
+
+def _template_rewrites(a: StoredDocument, b: StoredDocument, sa: dedup.Shingled, sb: dedup.Shingled) -> bool:
+    """Whether two documents are one network's rewordings of one template: both outlets outside the registry,
+    published the same day (an unknown date may be any), sharing the template's details (dedup.Details)."""
+    return (
+        not a.listed
+        and not b.listed
+        and _within_days(a.published, b.published, dedup.TEMPLATE_WINDOW_DAYS)
+        and sa.template_similarity(sb) >= dedup.TEMPLATE_SIMILARITY
+    )
 
 
 def _within_days(a: datetime | None, b: datetime | None, days: int) -> bool:
