@@ -72,12 +72,7 @@ TRAINING_EXCEPTIONS: tuple[tuple[str, str, str, str], ...] = (
 )
 # Imports left out of the cycle search, each with what removes it: (importer, imported) -> why. Printed
 # on every run; an entry is deleted as soon as its importer is changed.
-CYCLE_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("corroborate.training.contrast", "corroborate.training.judge_data"):
-        "contrast.py still imports Pair, split_of, _root, _tsv, body_sentences, fnc1_split_of, _fnc1_rows from "
-        "judge_data, whose loaders import contrast; they now live in corroborate.training.pair (Pair, split_of, "
-        "data_root, read_tsv) and corroborate.training.fnc1 (body_sentences, fnc1_split_of, fnc1_rows)",
-}
+CYCLE_EXCEPTIONS: dict[tuple[str, str], str] = {}
 PACKAGE_SCOPES = ("corroborate", "flows")  # imports checked against the runtime dependencies and extras
 DEV_SCOPES = ("tests", "benchmarks", "scripts")  # the dev extra counts too
 # Imports that are on purpose no dependency of the project: (scope folder, import name) -> why

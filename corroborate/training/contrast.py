@@ -35,7 +35,10 @@ import random
 import re
 from pathlib import Path
 
-from corroborate.training.judge_data import Pair, _root, _tsv, body_sentences, fnc1_split_of, split_of
+from corroborate.training.fnc1 import body_sentences, fnc1_split_of
+from corroborate.training.pair import Pair, split_of
+from corroborate.training.pair import data_root as _root
+from corroborate.training.pair import read_tsv as _tsv
 
 _PTB = [
     (re.compile(r"-LRB-\s*"), "("), (re.compile(r"\s*-RRB-"), ")"), (re.compile(r"-LSB-\s*"), "["),
@@ -117,11 +120,11 @@ def cad_snli(data_dir: Path, split: str) -> list[Pair]:
 def _texts(data_dir: Path, split: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Real news texts of ``split`` as (group, sentences): FNC-1 bodies of that split's stories and
     news-html's article bodies (split by URL hash)."""
-    from corroborate.training.judge_data import _fnc1_rows
+    from corroborate.training.fnc1 import fnc1_rows
 
     out: list[tuple[str, tuple[str, ...]]] = []
     try:
-        _, bodies, body_ids, _, topics = _fnc1_rows(data_dir)
+        _, bodies, body_ids, _, topics = fnc1_rows(data_dir)
         seen: set[int] = set()
         for body, bid, topic in zip(bodies, body_ids, topics, strict=True):
             if bid in seen or fnc1_split_of(topic) != split:
