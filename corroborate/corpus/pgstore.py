@@ -701,6 +701,9 @@ class PostgresStore:
         keys = _dedup_keys(doc)
 
         def write(cur: psycopg.Cursor[Any]) -> AddResult:
+            # a page can be fetched again: its commit need not wait for the disk (a crash may lose the last
+            # fraction of a second of pages, whole transactions in commit order, never half of one)
+            cur.execute("SET LOCAL synchronous_commit = off")
             cur.execute(
                 "SELECT d.id, d.content_hash FROM document_urls u JOIN documents d ON d.id = u.document_id"
                 " WHERE u.url=%s",
