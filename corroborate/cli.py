@@ -323,6 +323,13 @@ def _reason(exc: BaseException) -> str:
 # -- check and article -------------------------------------------------------------------------
 
 
+_NO_DAEMON = click.option(
+    "--no-daemon", is_flag=True,
+    help="Do not start the background warm checker (setting checker_daemon); one already running (serve's, or one "
+    "an earlier check started) still answers.",
+)
+
+
 def _output_format(as_json: bool, jsonl: bool, markdown: bool) -> str:
     chosen = [n for n, on in (("json", as_json), ("jsonl", jsonl), ("markdown", markdown)) if on]
     if len(chosen) > 1:
@@ -337,10 +344,12 @@ def _output_format(as_json: bool, jsonl: bool, markdown: bool) -> str:
 @click.option("--jsonl", is_flag=True, help="Print one JSON object per claim.")
 @click.option("--markdown", is_flag=True, help="Print a Markdown report.")
 @click.option("--fresh", is_flag=True, help="First discover and ingest coverage of the claim (GDELT + feeds).")
+@_NO_DAEMON
 @pass_ctx
 @_stops_cleanly
 def check(
-    c: Context, claim: str | None, claims_file: Path | None, as_json: bool, jsonl: bool, markdown: bool, fresh: bool
+    c: Context, claim: str | None, claims_file: Path | None, as_json: bool, jsonl: bool, markdown: bool, fresh: bool,
+    no_daemon: bool,
 ) -> None:
     """Check one CLAIM (or --file CLAIMS.txt) against the corpus.
 
@@ -356,7 +365,7 @@ def check(
     if claim is not None:
         _require_utf8(claim)
     claims = [claim or ""] if claims_file is None else _read_claims(claims_file)
-    s = c.settings()
+    s = c.settings(checker_daemon=False) if no_daemon else c.settings()
     from corroborate.check.checker import validate_claim
     from corroborate.judge.reading import claim_problem
 
@@ -417,10 +426,15 @@ def _require_utf8(claim: str) -> None:
 def _warm_or_here(s: Settings, work: Callable[[ServiceClient | Checker], T]) -> T:
     """``work`` done as :func:`corroborate.service.warm_or_here` decides (the warm checker of `corroborate
     serve` when one answers, else a Checker loaded in this process for this command); which way it went
-    is said on stderr with --debug."""
+    is said on stderr with --debug. When none answers, a background warm checker is started first
+    (:mod:`corroborate.daemon`) unless the checker_daemon setting or --no-daemon says not to."""
     from corroborate.check.checker import Checker
     from corroborate.service import warm_or_here
 
+    if s.checker_daemon:
+        from corroborate.daemon import warm_client
+
+        warm_client(s, log=_err if s.debug else None)  # the one that answers, or a new one: warm_or_here finds it
     return warm_or_here(s, work, log=_err if s.debug else None,
                         here=lambda: contextlib.closing(Checker.open(s, log=_err)))
 
@@ -440,12 +454,13 @@ def _read_claims(path: Path) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (schema: docs/report-schema.md).")
 @click.option("--markdown", is_flag=True, help="Print a Markdown report.")
 @click.option("--outlet", help="The article's own outlet (never counted as corroborating itself).")
+@_NO_DAEMON
 @pass_ctx
 @_stops_cleanly
-def article(c: Context, source: str, as_json: bool, markdown: bool, outlet: str | None) -> None:
+def article(c: Context, source: str, as_json: bool, markdown: bool, outlet: str | None, no_daemon: bool) -> None:
     """Check every claim of an article (a text/HTML FILE or a URL)."""
     fmt = _output_format(as_json, False, markdown)
-    s = c.settings()
+    s = c.settings(checker_daemon=False) if no_daemon else c.settings()
     from dataclasses import replace
 
     from corroborate.check.checker import read_article

@@ -33,6 +33,7 @@ import struct
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Connection, answer_challenge, deliver_challenge
@@ -275,11 +276,19 @@ def connect_service(
         theirs = client.ping()
     except ServiceUnavailable:
         return None  # the files of a service that was killed, or one that is stopped
-    if theirs.replace(debug=settings.debug, home=settings.home) != settings:
+    if not same_verdicts(theirs, settings):
         if log:
             log(f"the checker service at {client.address} runs with other settings; not using it")
         return None
     return client
+
+
+def same_verdicts(theirs: Settings, ours: Settings) -> bool:
+    """Whether a service running with ``theirs`` checks as ``ours`` would: every setting but those that do not
+    change a verdict (tracebacks, the spelling of the data folder, the background checker's own switches)."""
+    keep = {"debug": ours.debug, "home": ours.home, "checker_daemon": ours.checker_daemon,
+            "checker_idle_minutes": ours.checker_idle_minutes}
+    return theirs.replace(**keep) == ours
 
 
 T = TypeVar("T")
@@ -338,6 +347,9 @@ class CheckerService:
         self._temp_dir: Path | None = None
         self._listener: socket.socket | None = None
         self._threads: list[threading.Thread] = []
+        self._last_active = time.monotonic()  # the start, and the start and end of each request
+        self._active = 0  # requests being answered now
+        self._activity = threading.Lock()
 
     @property
     def address(self) -> Path:
@@ -469,7 +481,24 @@ class CheckerService:
             threading.Thread(target=self._serve_one, args=(sock,), name="checker-service-request",
                              daemon=True).start()
 
+    @property
+    def idle_s(self) -> float:
+        """Seconds since the last request ended (or the service started); 0 while one is answered."""
+        return 0.0 if self._active else time.monotonic() - self._last_active
+
+    def still_published(self) -> bool:
+        """Whether this service's socket and key are still where clients look (a removed data folder, or
+        another service that replaced them, means nobody can reach this one)."""
+        home = self.settings.home
+        with contextlib.suppress(OSError):
+            return (self._socket_path is not None and os.lstat(self._socket_path).st_ino == self._socket_inode
+                    and _read_private(home / KEY_NAME, KEY_BYTES) == self._authkey)
+        return False
+
     def _serve_one(self, sock: socket.socket) -> None:
+        with self._activity:
+            self._active += 1
+            self._last_active = time.monotonic()
         try:
             sock.setblocking(True)
             _set_timeouts(sock, PEER_TIMEOUT_S)
@@ -493,6 +522,9 @@ class CheckerService:
             self._log(f"checker service: a request failed: {type(exc).__name__}: {exc}")
         finally:
             sock.close()
+            with self._activity:
+                self._last_active = time.monotonic()
+                self._active -= 1
 
     def _answer(self, request: object, tell: Progress | None = None) -> tuple[Any, ...] | None:
         """The reply to ``request``; None (no reply: the client checks itself) once the service is closing.

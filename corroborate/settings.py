@@ -147,6 +147,12 @@ class Settings:
     ingest_query: str = _f("", "GDELT query of the scheduled ingest-query deployment.")
     task_runner: str = _f("thread", "Prefect task runner: 'thread' or 'dask'.")
     dask_address: str = _f("", "Dask scheduler to join; empty = a LocalCluster.")
+    checker_daemon: bool = _f(
+        True, "`check` and `article` start a background warm checker for the data folder on first use when none "
+        "answers (the models stay loaded: later checks take about a second); `--no-daemon` turns it off for one "
+        "command.",
+    )
+    checker_idle_minutes: float = _f(15.0, "Minutes the background warm checker waits for the next check, then exits.")
 
     @property
     def store_path(self) -> Path:
@@ -290,6 +296,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "min_voices_corroborated": (1, 1_000),
     "min_voices_contradicted": (1, 1_000),
     "ingest_interval_minutes": (1, 525_600),
+    "checker_idle_minutes": (0.05, 10_080.0),
 }
 
 _warned: set[tuple[str, str]] = set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,12 @@ try:  # tests/ has no __init__.py, so pytest puts tests/ itself on sys.path
     from newssite import DATA_DIR, NewsSite
 except ImportError:  # pragma: no cover - if tests/ ever becomes a package
     from tests.newssite import DATA_DIR, NewsSite
+
+
+# No background warm checker (corroborate/daemon.py) from a test's `check` or `article`: each would keep the models
+# loaded for 15 idle minutes after the test. tests/test_daemon.py turns it on for its own commands; helpers that
+# clear CORROBORATE_* from a child's environment keep this one.
+os.environ.setdefault("CORROBORATE_CHECKER_DAEMON", "0")
 
 
 @pytest.fixture(scope="session")

@@ -560,7 +560,8 @@ HERE = Path(__file__).resolve()
 
 def child_env(**more: str) -> dict[str, str]:
     """Environment for an ingest child: loopback allowed, fast timeouts, nothing inherited from the caller."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORROBORATE_", "PREFECT_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CORROBORATE_", "PREFECT_")) or k == "CORROBORATE_CHECKER_DAEMON"}
     env.update(
         CORROBORATE_ALLOW_PRIVATE="1",
         CORROBORATE_PER_HOST_DELAY_S="0",

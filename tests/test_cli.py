@@ -36,7 +36,7 @@ DOCS = [
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_") or k == "CORROBORATE_CHECKER_DAEMON"}
     env["CORROBORATE_HOME"] = str(home)
     return env
 

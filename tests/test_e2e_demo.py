@@ -25,7 +25,8 @@ DEMO = Path(__file__).resolve().parents[1] / "corroborate" / "data" / "demo"
 
 
 def _run(home: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORROBORATE_", "PREFECT_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CORROBORATE_", "PREFECT_")) or k == "CORROBORATE_CHECKER_DAEMON"}
     env.update({"CORROBORATE_HOME": str(home), "CORROBORATE_ALLOW_PRIVATE": "1", "CORROBORATE_PER_HOST_DELAY_S": "0",
                 "CORROBORATE_PER_HOST_CONCURRENCY": "4", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                 "DO_NOT_TRACK": "1"})

@@ -164,7 +164,8 @@ def test_bad_input_one_line_non_zero(
 ) -> None:
     if setup:
         setup(tmp_path)
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_")}
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith("CORROBORATE_") or k == "CORROBORATE_CHECKER_DAEMON"}
     full_env.update(CORROBORATE_HOME=str(tmp_path / "home"), **env)
     proc = subprocess.run(
         [sys.executable, "-m", "corroborate.cli", *[a.replace("{tmp}", str(tmp_path)) for a in args]],

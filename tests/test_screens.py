@@ -256,7 +256,7 @@ feeds = []
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_") or k == "CORROBORATE_CHECKER_DAEMON"}
     env.update({"CORROBORATE_HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     return subprocess.run([sys.executable, "-m", "corroborate.cli", *args], capture_output=True, text=True,
                           env=env, timeout=600, cwd=ROOT)

@@ -259,7 +259,7 @@ except SystemExit as exc:
 
 
 def _cli(home: Path, *args: str, script: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_") or k == "CORROBORATE_CHECKER_DAEMON"}
     env["CORROBORATE_HOME"] = str(home)
     command = ["-c", script] if script else ["-m", "corroborate.cli"]
     return subprocess.run([sys.executable, *command, *args], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -339,7 +339,7 @@ def test_cli_checks_in_its_own_process_without_a_service(tmp_path: Path, monkeyp
             closed.append(True)
 
     monkeypatch.setattr(Checker, "open", classmethod(lambda cls, settings, log=None: Here()))
-    debug = load_settings({"home": tmp_path, "debug": True}, environ={})
+    debug = load_settings({"home": tmp_path, "debug": True, "checker_daemon": False}, environ={})
     assert cli._warm_or_here(debug, lambda checker: checker.check_claims(["x"])) == ["here: x"]
     assert "no checker service answers" in capsys.readouterr().err and closed == [True]
     assert cli._warm_or_here(debug.replace(debug=False), lambda checker: checker.check_claims(["y"])) == ["here: y"]

@@ -29,14 +29,16 @@ import re
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 import lxml.etree  # type: ignore[import-untyped,unused-ignore]  # no stubs; ask: lxml.* in mypy overrides
 import lxml.html  # type: ignore[import-untyped,unused-ignore]
 import numpy as np
 import numpy.typing as npt
-from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 from corroborate.errors import ConfigError
 from corroborate.screens import has_userinfo as has_userinfo  # credentials: defined in corroborate.screens
@@ -339,11 +341,19 @@ class Shingled:
 _PERMUTATIONS: dict[int, Any] = {}
 
 
+def _minhash(**kwargs: Any) -> MinHash:
+    """datasketch's MinHash, imported on first use: datasketch brings scipy (~1 s), which a client of the
+    warm checker, unpickling a verdict, must not pay for."""
+    from datasketch import MinHash
+
+    return MinHash(**kwargs)
+
+
 def _permutations(num_perm: int) -> Any:
     """The seeded permutation parameters, made once per size (MinHash() would redo them each time)."""
     perms = _PERMUTATIONS.get(num_perm)
     if perms is None:
-        perms = _PERMUTATIONS[num_perm] = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME).permutations
+        perms = _PERMUTATIONS[num_perm] = _minhash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME).permutations
     return perms
 
 
@@ -351,7 +361,7 @@ def minhash_signature(text: str, num_perm: int = 128) -> bytes:
     """MinHash of the text's word 5-shingles, as little-endian uint64 bytes (8 per permutation)."""
     if num_perm <= 0:
         raise ConfigError(f"minhash permutations must be > 0, got {num_perm}")
-    mh = MinHash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME, permutations=_permutations(num_perm))
+    mh = _minhash(num_perm=num_perm, seed=_SEED, scheme=_SCHEME, permutations=_permutations(num_perm))
     shingles = list(_shingles(text))
     # update_batch holds a uint64 array of shingles x permutations (1.1 GB for a 4.8 MB article at 128):
     # in slices it stays a few MB, and the minimum over the slices is the same signature
@@ -476,6 +486,8 @@ def _banding(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows per band) that datasketch's MinHashLSH picks for this threshold (cached: it integrates)."""
     found = _BANDING.get((threshold, num_perm))
     if found is None:
+        from datasketch import MinHashLSH
+
         lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
         found = _BANDING[(threshold, num_perm)] = (int(lsh.b), int(lsh.r))
     return found

@@ -156,7 +156,8 @@ def cli_run(world: HostileWorld, tmp_path_factory: pytest.TempPathFactory) -> Cl
     home = base / "home"
     outlets = base / "outlets.toml"
     outlets.write_text(world.toml(), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORROBORATE_", "PREFECT_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CORROBORATE_", "PREFECT_")) or k == "CORROBORATE_CHECKER_DAEMON"}
     env.update(
         CORROBORATE_ALLOW_PRIVATE="1",
         CORROBORATE_PER_HOST_DELAY_S="0",
@@ -206,7 +207,7 @@ def test_flow_records_feed_and_sitemap_failures(cli_run: CliRun,
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORROBORATE_") or k == "CORROBORATE_CHECKER_DAEMON"}
     env.update(CORROBORATE_HOME=str(home), CORROBORATE_TIMEOUT_S="3", CORROBORATE_MAX_RETRIES="0")
     return subprocess.run([sys.executable, "-m", "corroborate.cli", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=300)
