@@ -229,7 +229,8 @@ def import_documents(
 ) -> dict[str, Any]:
     """Validate every record of ``docs``, then store, embed and index them; the counts.
 
-    Strict by default: the first invalid record raises ConfigError before anything is written.
+    Strict by default: the first invalid record raises ConfigError before anything is written. A record
+    with the URL of an earlier line (the same canonical URL) is invalid: it would replace that line's.
     With ``skip_invalid`` the invalid lines are left out and the rest imported; each invalid line
     is named on stderr or, given ``rejects_file``, written there as JSON with its number and
     reason, and the counts gain ``rejected``.
@@ -257,9 +258,14 @@ def import_documents(
     # validate the whole file before writing anything, so a bad line 9,000 leaves the store untouched
     count = 0
     rejects: dict[int, str] = {}
+    first_line: dict[str, int] = {}  # canonical URL -> the line that has it: a later record must not replace it
     for number, obj in read_jsonl_lines(docs):
         try:
-            valid(number, obj)
+            extracted, _ = valid(number, obj)
+            first = first_line.setdefault(extracted.canonical_url or extracted.url, number)
+            if first != number:
+                raise ConfigError(f"{docs}:{number}: the same URL as line {first} ({extracted.url}); a file holds "
+                                  "one record per URL (this one would replace that one)")
         except ConfigError as exc:
             if not skip_invalid:
                 raise

@@ -59,9 +59,12 @@ def read_article(source: str, settings: Settings, registry: OutletRegistry | Non
             print(visible(warning, multiline=True), file=sys.stderr)
         if registry is None:
             registry = OutletRegistry(load_outlets(settings.outlets_file))
-        outlet = registry.for_url(source)
+        # after a redirect the article is where it ended up: its URL (in every report) and its outlet are the
+        # final ones (a shortener's or an old address's domain is not the publisher); `source` keeps what was given
+        url = dedup.strip_userinfo(result.final_url or source)
+        outlet = registry.for_url(url) or registry.for_url(source)
         return Article(
-            ex.text, ex.title, source, outlet.name if outlet else urlsplit(source).hostname, ex.published, source
+            ex.text, ex.title, url, outlet.name if outlet else urlsplit(url).hostname, ex.published, source
         )
     if not source.strip():
         raise ConfigError("no article given")

@@ -96,7 +96,10 @@ class Checker:
         atoms: Sequence[Sequence[Atom]] | None = None,
     ) -> list[Verdict]:
         """Verdicts for several claims: retrieval per claim, then every checkable atom judged against
-        every retrieved evidence text in one embedding batch and one cross-encoder batch."""
+        every retrieved evidence text in one embedding batch and one cross-encoder batch.
+
+        ``names`` (the claims' named entities, found here when not given) count the reports in other
+        languages on the same names that are left unread (``Verdict.unread_other_language``)."""
         if not claims:
             return []
         claim_atoms_ = [list(a) for a in atoms] if atoms is not None else [claim_atoms(c) for c in claims]
@@ -184,7 +187,12 @@ class Checker:
             outlets.add(article.outlet)
         if article.url:
             urls.update({article.url, dedup.canonicalize_url(article.url)})
+            given = article.source if article.source != article.url and "://" in article.source else None
+            if given:  # a redirect: the URL given is the article too (the corpus may hold it under either)
+                urls.update({given, dedup.canonicalize_url(given)})
             stored = self.store.document_by_url(article.url)
+            if stored is None and given:
+                stored = self.store.document_by_url(given)
             if stored is not None and stored.cluster_id is not None:
                 clusters.add(stored.cluster_id)
         sig = dedup.minhash_signature(article.text, self.settings.minhash_permutations)

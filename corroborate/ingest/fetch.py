@@ -266,6 +266,26 @@ class _BodyCap:
         return bytes(self.buffer)
 
 
+class NoTLSError(PermanentFetchError):
+    """An https URL whose server answers in plain HTTP (a redirect to https on a plain port): retrying won't help."""
+
+
+# what OpenSSL says when the other end answers a TLS hello in plain HTTP
+_PLAIN_HTTP_SSL = ("wrong version number", "record layer failure", "packet length too long", "http request")
+
+
+def _plain_http_answer(exc: BaseException, url: str) -> bool:
+    if urlsplit(url).scheme != "https":
+        return False
+    seen: BaseException | None = exc
+    while seen is not None:
+        if "ssl" in type(seen).__module__.lower() or "SSL" in str(seen):
+            if any(sign in str(seen).lower() for sign in _PLAIN_HTTP_SSL):
+                return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class _PinnedBackend(httpcore.AsyncNetworkBackend):
     """Opens TCP connections only to addresses :mod:`corroborate.ingest.netguard` checked in the same lookup.
 
@@ -491,7 +511,12 @@ class Fetcher:
                 raise PermanentFetchError(str(exc), url=url) from None
             if kind != "robots" and self.settings.respect_robots:
                 await self._check_robots(current, url)
-            hop = await self._with_retries(current, kind, etag, last_modified)
+            try:
+                hop = await self._with_retries(current, kind, etag, last_modified)
+            except NoTLSError as exc:
+                if current != url:  # a redirect sent us there: say from where
+                    raise NoTLSError(f"{exc} (redirected there from {url})", url=url) from None
+                raise
             if hop.status in REDIRECT_STATUSES:
                 if not hop.location:
                     raise PermanentFetchError(f"redirect {hop.status} without a Location header", url=url)
@@ -600,6 +625,12 @@ class Fetcher:
                 raise TransientFetchError(f"timed out after {self.settings.timeout_s:g}s", url=url) from None
             except (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.DecodingError, httpx.TooManyRedirects) as exc:
                 raise PermanentFetchError(f"{type(exc).__name__}: {exc}", url=url) from None
+            except httpx.ConnectError as exc:
+                if _plain_http_answer(exc, url):
+                    port = urlsplit(url).port or 443
+                    raise NoTLSError(f"{url} does not answer in TLS: the server on port {port} speaks plain HTTP "
+                                     "(the URL says https)", url=url) from None
+                raise TransientFetchError(f"ConnectError: {exc or 'connection failed'}", url=url) from None
             except httpx.HTTPError as exc:
                 raise TransientFetchError(f"{type(exc).__name__}: {exc or 'connection failed'}", url=url) from None
             except OSError as exc:

@@ -119,7 +119,35 @@ def split_target(url: str) -> tuple[str, str, int]:
     host = parts.hostname
     if not host:
         raise PermanentFetchError(f"URL has no host: {url!r}", url=url)
-    return scheme, host, port if port is not None else (443 if scheme == "https" else 80)
+    return scheme, ascii_host(host, url), port if port is not None else (443 if scheme == "https" else 80)
+
+
+def ascii_host(host: str, url: str) -> str:
+    """``host`` as DNS and httpx see it: an internationalised name in its IDNA 2008 ASCII form (``xn--…``),
+    encoded as httpx encodes it, so the name checked is the name connected to (Python's resolver would use
+    IDNA 2003, which reads ``ß.de`` as ``ss.de``); one that IDNA 2008 refuses is a one-line error."""
+    if host.isascii():
+        return host
+    import idna
+
+    try:
+        return idna.encode(host.lower()).decode("ascii")
+    except idna.IDNAError as exc:
+        raise PermanentFetchError(
+            f"host {host!r} is not a valid internationalised domain name (IDNA 2008: {exc})", url=url
+        ) from None
+
+
+def shown_host(host: str) -> str:
+    """``host`` for a message: an IDNA name as it reads, with the ASCII form DNS was asked for."""
+    if "xn--" not in host:
+        return repr(host)
+    import idna
+
+    try:
+        return f"{idna.decode(host)!r} ({host})"
+    except idna.IDNAError:
+        return repr(host)
 
 
 def _literal(host: str) -> IPAddress | None:
@@ -143,7 +171,7 @@ def _resolution_error(url: str, host: str, exc: OSError) -> Exception:
     # EAI_AGAIN is the resolver saying "try later"; everything else (NXDOMAIN...) will not change soon
     if isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_AGAIN:
         return TransientFetchError(f"DNS lookup of {host!r} failed temporarily", url=url)
-    return PermanentFetchError(f"cannot resolve host {host!r}: {exc.strerror or exc}", url=url)
+    return PermanentFetchError(f"cannot resolve host {shown_host(host)}: {exc.strerror or exc}", url=url)
 
 
 def _addresses(infos: list[tuple[object, object, object, object, tuple[object, ...]]]) -> list[IPAddress]:
