@@ -86,6 +86,12 @@ class Settings:
     gdelt_interval_s: float = _f(5.0, "Minimum seconds between GDELT requests (its limit is 1 per 5 s).")
     gdelt_max_records: int = _f(75, "Articles asked of GDELT per query (max 250).")
     max_items_per_source: int = _f(200, "Candidate URLs kept per feed or sitemap.")
+    languages: tuple[str, ...] = _f(
+        ("en",),
+        "Languages ingested and read (ISO 639-1; env: comma-separated): outlets whose registry language is not "
+        "listed are not fetched; documents in another language are stored with it but never embedded or judged. "
+        "A listed language no embedder and judge read yet is fetched and stored unread (corroborate/languages.py).",
+    )
 
     # extraction and dedup
     min_text_chars: int = _f(200, "Pages with less extracted text are skipped as not articles.")
@@ -194,6 +200,11 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         hint = next(a for a in args if a is not type(None))
     if optional and (value is None or (isinstance(value, str) and value.strip() == "")):
         return None
+    if typing.get_origin(hint) is tuple:  # a list of words: a TOML array, or comma-separated in env and flags
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(f"{source}: setting '{name}' must be a list of strings, got {value!r}"[:200])
+        return tuple(dict.fromkeys(i.strip().lower() for i in items if i.strip()))
     if hint is Path and str(value).strip() == "":
         raise ConfigError(f"{source}: {name} is empty; give a path or leave it unset")
     try:
@@ -409,6 +420,11 @@ def _validate(s: Settings, sources: typing.Mapping[str, str] | None = None) -> N
         fail("judge_precision", f"must be 'auto', 'float32' or 'bfloat16', got {s.judge_precision!r}")
     if s.task_runner not in {"thread", "dask"}:
         fail("task_runner", f"must be 'thread' or 'dask', got {s.task_runner!r}")
+    if not s.languages:
+        fail("languages", "must list at least one language (ISO 639-1), e.g. [\"en\"]")
+    for code in s.languages:
+        if not (len(code) == 2 and code.isascii() and code.isalpha() and code.islower()):
+            fail("languages", f"must hold ISO 639-1 codes (two lower-case letters), got {code!r}")
     if not s.user_agent.strip() or not (s.user_agent.isascii() and s.user_agent.isprintable()):
         fail("user_agent", "must be one line of printable ASCII")
     if urlsplit(s.gdelt_url).scheme not in {"http", "https"} or not urlsplit(s.gdelt_url).netloc:
@@ -435,6 +451,7 @@ _ACCEPTED = {
     "task_runner": "`thread`, `dask`",
     "judge_precision": "`auto`, `float32`, `bfloat16`",
     "dask_address": "an address or empty",
+    "languages": "ISO 639-1 codes",
     "store_url": "a postgresql:// URL or empty",
 }
 
@@ -447,6 +464,8 @@ def settings_markdown() -> str:
             default = "`~/.local/share/corroborate`"
         else:
             default = f"`{f.default!r}`" if f.default not in (None, "") else "(empty)"
+            if isinstance(f.default, tuple):  # as a TOML array
+                default = "`[" + ", ".join(f'"{x}"' for x in f.default) + "]`"
         if f.name in RANGES:
             accepted = f"{_num(RANGES[f.name][0])} – {_num(RANGES[f.name][1])}"
         else:

@@ -48,6 +48,8 @@ def settings_env_vars(settings: Settings) -> dict[str, str]:
         value = getattr(settings, f.name)
         if isinstance(value, bool):
             out[ENV_PREFIX + f.name.upper()] = "true" if value else "false"
+        elif isinstance(value, tuple):  # a list setting (languages): comma-separated, as load_settings reads it
+            out[ENV_PREFIX + f.name.upper()] = ",".join(value)
         else:
             out[ENV_PREFIX + f.name.upper()] = "" if value is None else str(value)
     return out

@@ -42,7 +42,7 @@ from corroborate.corpus.records import Candidate
 from corroborate.errors import ConfigError, TransientFetchError
 from corroborate.ingest.discover import OutletDiscovery
 from corroborate.ingest.health import health_of
-from corroborate.ingest.outlets import Outlet, OutletRegistry, load_outlets
+from corroborate.ingest.outlets import Outlet, OutletRegistry, in_languages, load_outlets
 from corroborate.ingest.steps import (
     CorpusWriter,
     OutletSummary,
@@ -125,12 +125,13 @@ def load_outlets_task(outlets_file: Path | None) -> list[Outlet]:
     return load_outlets(outlets_file)
 
 
-async def _discover_outlet(outlet: Outlet, settings: Settings, since: datetime | None) -> OutletDiscovery:
+async def _discover_outlet(outlet: Outlet, settings: Settings, since: datetime | None,
+                           validators: Validators | None = None) -> OutletDiscovery:
     from corroborate.ingest.discover import discover_outlet
     from corroborate.ingest.fetch import Fetcher
 
     async with asyncio.timeout(DISCOVER_TIMEOUT_S), Fetcher(settings) as fetcher:
-        found = await interrupt.until_stopped(discover_outlet(outlet, fetcher, settings, since))
+        found = await interrupt.until_stopped(discover_outlet(outlet, fetcher, settings, since, validators))
     return found if found is not None else OutletDiscovery(outlet.name)  # stopped by a signal
 
 
@@ -146,8 +147,10 @@ async def _discover_gdelt(query: str, settings: Settings, registry: OutletRegist
 
 @task(name="discover", task_run_name="discover: {outlet.name}", cache_policy=NO_CACHE,
       retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=retry_on_transient)
-def discover_task(outlet: Outlet, settings: Settings, since: datetime | None) -> OutletDiscovery:
-    return asyncio.run(_discover_outlet(outlet, settings, since))
+def discover_task(outlet: Outlet, settings: Settings, since: datetime | None,
+                  validators: Validators | None = None) -> OutletDiscovery:
+    """The outlet's candidates; ``validators``: what its feeds and sitemaps answered last time (conditional GET)."""
+    return asyncio.run(_discover_outlet(outlet, settings, since, validators))
 
 
 @task(name="discover-gdelt", task_run_name="discover: GDELT {query}", cache_policy=NO_CACHE,
@@ -193,6 +196,16 @@ def store_task(settings: Settings, run_id: int, outlets: list[Outlet],
                 summary.count(outcome)
                 if outcome.outcome in {"failed", "skipped"} and outcome.reason:
                     summary.errors.append(f"{outcome.url}: {outcome.reason}")
+        for d in discovered:
+            # what the feeds and sitemaps answered, for the next run's conditional GET: kept only now that the
+            # pages they listed are stored, and not when one of the outlet's pages failed (the next run must
+            # list them again to retry it)
+            if d.validators and summaries.get(d.outlet, OutletSummary(d.outlet)).failed == 0:
+                outlet = by_name.get(d.outlet)
+                # a sitemap index must list a child that failed again: with errors only the feeds' are kept
+                kept = d.validators if not d.errors or outlet is None else {
+                    url: v for url, v in d.validators.items() if url in outlet.feeds}
+                store.keep_source_validators(d.outlet, kept)
     return summaries
 
 
@@ -347,8 +360,14 @@ def ingest_flow(outlets_file: str | None = None, query: str | None = None, since
 
 def _ingest(settings: Settings, outlets_file: str | None, query: str | None, since: datetime | None) -> dict[str, Any]:
     logger = get_run_logger()
-    outlets = load_outlets_task(settings.outlets_file)
-    registry = OutletRegistry(outlets)
+    listed = load_outlets_task(settings.outlets_file)
+    registry = OutletRegistry(listed)
+    # outlets in a language the `languages` setting does not list are not fetched (corroborate/languages.py)
+    outlets, other_languages = in_languages(listed, settings.languages)
+    if other_languages:
+        logger.info("%d outlets not fetched: their language is not in languages = %s (%s)",
+                    sum(other_languages.values()), list(settings.languages),
+                    ", ".join(f"{code} {n}" for code, n in other_languages.items()))
     with open_store(settings) as store:
         run_id = store.start_run("ingest", {"outlets_file": outlets_file, "query": query,
                                             "since": since.isoformat() if since else None}, flow_run=flow_run.id)
@@ -356,14 +375,18 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
             logger.warning("an earlier %s's flow run %s was left Running by its dead process (pid %s); "
                            "marked Crashed", dead.kind, dead.flow_run, dead.pid)
         refetch = _previous_run_failed(store)
+        sources = [store.source_validators(o.name) for o in outlets]
     status = "failed"
     summary: dict[str, Any] = {}
     try:
-        discovered = [d.result() for d in discover_task.map(outlets, settings=settings, since=since)]
+        discovered = [d.result() for d in discover_task.map(outlets, settings=settings, since=since,
+                                                           validators=sources)]
         _publish_source_health(outlets, discovered, outlets_file, query)
         found: list[Candidate] = [c for d in discovered for c in d.candidates]
         if query:
             found += discover_gdelt_task.submit(query, settings, registry, since).result()
+            unread = {o.name for o in listed} - {o.name for o in outlets}
+            found = [c for c in found if c.outlet not in unread]  # GDELT hits on outlets in other languages
         extra: dict[str, Outlet] = {}
         groups = _group_by_outlet(found, registry, extra)
         with open_store(settings) as store:
@@ -400,8 +423,17 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
                               key=f"ingest-summary-{key}", description=md_text(title))
         create_markdown_artifact(_report_markdown(title, rows, index, summaries), key=f"ingest-report-{key}",
                                  description=md_text(title))
+        not_modified = {"sources": sum(len(d.not_modified) for d in discovered),
+                        "pages": sum(1 for items in results.values() for i in items
+                                     if isinstance(i, PageOutcome) and i.outcome == "not_modified")}
+        logger.info("conditional GET: %d of %d feeds and sitemaps and %d pages unchanged (HTTP 304)",
+                    not_modified["sources"], not_modified["sources"] + sum(d.fetched for d in discovered),
+                    not_modified["pages"])
         summary = {"run_id": run_id, "outlets": rows, "index": index,
-                   "errors": {s.outlet: s.errors for s in summaries.values() if s.errors}}
+                   "errors": {s.outlet: s.errors for s in summaries.values() if s.errors},
+                   "sources": {"fetched": sum(d.fetched for d in discovered), "not_modified": not_modified["sources"]},
+                   "pages_not_modified": not_modified["pages"],
+                   "outlets_not_fetched": {"languages": list(settings.languages), "by_language": other_languages}}
         reason = interrupt.stop_reason()
         if reason:  # a signal stopped the fetching: what was fetched and extracted before it is stored
             summary["interrupted"] = reason

@@ -68,6 +68,7 @@ class RequestRecord:
     end: float
     status: int
     headers: dict[str, str] = field(default_factory=dict)  # If-None-Match, If-Modified-Since, User-Agent, Host
+    bytes: int = 0  # body bytes sent (as sent: gzipped where the answer was)
 
 
 @dataclass(frozen=True)
@@ -457,7 +458,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._route(parts.path, query)
 
     # each response goes through here so the log entry's end time precedes the body
-    def _finish_record(self, status: int) -> None:
+    def _finish_record(self, status: int, sent: int = 0) -> None:
         wanted = ("If-None-Match", "If-Modified-Since", "User-Agent", "Accept", "Host")
         self.news_site._record(
             RequestRecord(
@@ -467,6 +468,7 @@ class _Handler(BaseHTTPRequestHandler):
                 end=time.monotonic(),
                 status=status,
                 headers={h: self.headers[h] for h in wanted if self.headers.get(h) is not None},
+                bytes=sent,
             )
         )
 
@@ -477,7 +479,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type: str | None = None,
         extra: dict[str, str] | None = None,
     ) -> None:
-        self._finish_record(status)
+        self._finish_record(status, 0 if self.command == "HEAD" else len(body))
         self._write(status, body, content_type, extra)
 
     def _write(

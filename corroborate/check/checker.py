@@ -9,7 +9,7 @@ opens comes from :mod:`corroborate.check.repair`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from corroborate.check.article import Article as Article
@@ -32,9 +32,29 @@ from corroborate.corpus.index import VectorIndex
 from corroborate.errors import ConfigError
 from corroborate.ingest.outlets import OutletRegistry, load_outlets
 from corroborate.judge.reading import AtomJudgement, Judge, claim_atoms
+from corroborate.languages import judged_languages
 from corroborate.settings import Settings
 
 # -- the checker -----------------------------------------------------------------------------
+
+# entity labels that name someone or something, spelled alike in a report in another language
+NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"})
+
+
+def names_of(entities: Iterable[tuple[str, str]]) -> list[str]:
+    """The names among a sentence's (text, label) entities, each once, in order."""
+    return list(dict.fromkeys(text for text, label in entities if label in NAME_LABELS and text.strip()))
+
+
+def claim_names(claim: str) -> list[str]:
+    """The names a free-standing claim mentions (spaCy's entities, as for an article's sentences)."""
+    from corroborate.claims.sentences import split_claims
+
+    try:
+        return names_of(entity for sentence in split_claims(claim) for entity in sentence.entities)
+    except ConfigError:
+        return []
+
 
 Progress = Callable[[int, int], None]
 # claims judged per step of an article, and of a batch when progress is reported (a step still fills
@@ -94,6 +114,7 @@ class Checker:
         claims: Sequence[str],
         exclusions: Exclusions | None = None,
         atoms: Sequence[Sequence[Atom]] | None = None,
+        names: Sequence[Sequence[str]] | None = None,
     ) -> list[Verdict]:
         """Verdicts for several claims: retrieval per claim, then every checkable atom judged against
         every retrieved evidence text in one embedding batch and one cross-encoder batch.
@@ -111,7 +132,20 @@ class Checker:
                 if atom.checkable:
                     jobs.extend((atom, ev.excerpt) for ev in evs)
         results = iter(self.judge_model.judge_atoms(jobs))
-        return [self.verdict(ats, evs, results) for ats, evs in zip(claim_atoms_, found, strict=True)]
+        verdicts = [self.verdict(ats, evs, results) for ats, evs in zip(claim_atoms_, found, strict=True)]
+        for i, v in enumerate(verdicts):
+            v.unread_other_language = self.unread_other_language(
+                names[i] if names is not None else claim_names(claims[i]), exclusions
+            )
+        return verdicts
+
+    def unread_other_language(self, names: Sequence[str], exclusions: Exclusions | None = None) -> dict[str, int]:
+        """Stored reports in languages no judge reads that name ``names`` (all, or two of more), by
+        language; the article's own outlet left out. They are never retrieved or judged."""
+        if not names:
+            return {}
+        outlets = exclusions.outlets if exclusions is not None else frozenset()
+        return self.store.other_language_reports(names, judged_languages(self.settings.languages), outlets)
 
     def verdict(self, atoms: Sequence[Atom], evs: Sequence[Evidence], judged: Iterator[AtomJudgement]) -> Verdict:
         """One claim's verdict: each checkable atom's evidence items (taken from ``judged``, in the order
@@ -224,7 +258,12 @@ class Checker:
                 progress(done, total)
 
         def judge_waiting(read_to: int) -> None:
-            judged = self.judge([s.claim_text for s in waiting], exclusions, [split_atoms(s) for s in waiting])
+            judged = self.judge(
+                [s.claim_text for s in waiting],
+                exclusions,
+                [split_atoms(s) for s in waiting],
+                [names_of(s.entities) for s in waiting],
+            )
             verdicts.update((s.index, v) for s, v in zip(waiting, judged, strict=True))
             waiting.clear()
             tell(len(verdicts), max(found, round(found * len(article.text) / max(read_to, 1))))

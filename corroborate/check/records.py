@@ -11,7 +11,7 @@ from typing import Any
 
 from corroborate.check.article import Article
 from corroborate.check.retrieve import ExcludedCopy
-from corroborate.check.verdict import Verdict
+from corroborate.check.verdict import Verdict, unread_dict
 from corroborate.claims.sentences import ClaimSentence
 
 
@@ -56,6 +56,7 @@ class SentenceResult:
             "flags": list(v.flags) if v else [],
             "evidence": [e.to_dict() for e in v.evidence] if v else [],
             "atoms": [a.to_dict() for a in v.atoms] if v else [],
+            "unread_other_language": unread_dict(v.unread_other_language if v else {}),
         }
 
 

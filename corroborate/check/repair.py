@@ -10,6 +10,7 @@ from corroborate.corpus.backend import CorpusStore, corpus_writer_lock
 from corroborate.corpus.embed import Embedder
 from corroborate.corpus.index import VectorIndex, load_index, sync_index
 from corroborate.errors import IndexStateError, StoreError
+from corroborate.languages import judged_languages
 from corroborate.settings import Settings
 
 
@@ -26,11 +27,11 @@ def open_index(
     fresh = (
         loaded is not None
         and loaded[1].store_generation == store.generation()
-        and loaded[1].count == store.passage_count()
+        and loaded[1].count == store.passage_count(judged_languages(settings.languages))
     )
     if fresh and loaded is not None:
         return loaded[0]
-    if store.passage_count() == 0 and loaded is None:
+    if store.passage_count(judged_languages(settings.languages)) == 0 and loaded is None:
         return VectorIndex.empty("flat", embedder.name, embedder.dimension, settings)
     if store.read_only:  # nothing can be repaired in a read-only data folder: answer from what is saved
         if loaded is None:

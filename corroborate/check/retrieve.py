@@ -31,6 +31,7 @@ from corroborate.corpus.embed import Embedder
 from corroborate.corpus.index import VectorIndex
 from corroborate.corpus.records import Passage
 from corroborate.corpus.store import StoredDocument
+from corroborate.languages import judged_languages
 from corroborate.settings import Settings
 
 # the stance model reads the best passage and its close neighbours: enough context for a quote,
@@ -119,7 +120,8 @@ class Retriever:
         scores, ids = self.index.search(vector[None, :], s.dense_k)
         dense = [int(i) for i in ids[0] if i >= 0]
         sims: dict[int, float] = {int(i): float(v) for i, v in zip(ids[0], scores[0], strict=True) if i >= 0}
-        keyword = [pid for pid, _ in self.store.keyword_search(claim, s.keyword_k)]
+        # documents in a language no judge reads are never evidence: only the judged ones are keyword hits
+        keyword = [pid for pid, _ in self.store.keyword_search(claim, s.keyword_k, judged_languages(s.languages))]
         missing = [pid for pid in keyword if pid not in sims]
         if missing:
             for got_ids, vecs in self.store.embeddings(missing):

@@ -113,6 +113,8 @@ class Verdict:
     flags: list[str]
     evidence: list[EvidenceItem]
     atoms: list[AtomVerdict] = field(default_factory=list)
+    # documents in languages no judge reads that name the claim's names, by language: left unread
+    unread_other_language: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,7 +125,14 @@ class Verdict:
             "flags": self.flags,
             "evidence": [e.to_dict() for e in self.evidence],
             "atoms": [a.to_dict() for a in self.atoms],
+            "unread_other_language": unread_dict(self.unread_other_language),
         }
+
+
+def unread_dict(by_language: dict[str, int]) -> dict[str, Any]:
+    """The report's ``unread_other_language``: how many reports in other languages on the claim's names
+    were left unread, in all and by language (docs/report-schema.md)."""
+    return {"documents": sum(by_language.values()), "languages": dict(sorted(by_language.items()))}
 
 
 @dataclass

@@ -29,6 +29,7 @@ from corroborate.corpus.embed import Embedder
 from corroborate.corpus.lock import writer_lock
 from corroborate.corpus.pgstore import PostgresStore
 from corroborate.errors import IndexStateError, StoreError
+from corroborate.languages import judged_languages
 from corroborate.settings import Settings
 
 INDEX_FILE = "passages.faiss"
@@ -252,7 +253,7 @@ def index_health(store: CorpusStore, settings: Settings, model: str, dimension: 
     """The consistency checks a check runs before it searches (:func:`load_index`: file type, checksum,
     dimension, count; then model and dimension against the embedder's, counts and generation against
     the store), without changing anything; ``model`` and ``dimension`` are the embedder's."""
-    passages = store.passage_count()
+    passages = store.passage_count(judged_languages(settings.languages))
     index_dir = settings.index_dir
     try:
         loaded = load_index(index_dir)
@@ -291,12 +292,14 @@ class SyncReport:
 
 def embed_missing(store: CorpusStore, embedder: Embedder, settings: Settings, progress: Progress | None = None) -> int:
     """Embed every stored passage that has no embedding yet; returns how many."""
-    total = store.unembedded_count()
+    # only passages of documents in a language the embedder reads (or of none told): corroborate/languages.py
+    languages = judged_languages(settings.languages)
+    total = store.unembedded_count(languages)
     done = 0
     last = -1
     while True:
         # a few thousand texts a call: the encoder sorts each call by length, so bigger calls pad less
-        batch = store.unembedded(limit=max(settings.embed_batch_size * 32, 256), after=last)
+        batch = store.unembedded(limit=max(settings.embed_batch_size * 32, 256), after=last, languages=languages)
         if not batch:
             return done
         ids = [pid for pid, _ in batch]
@@ -328,7 +331,9 @@ def sync_index(
         return _sync_cache(store, embedder, settings, rebuild=rebuild, progress=progress)
     report = SyncReport()
     report.embedded = embed_missing(store, embedder, settings, progress)
-    return _sync(store, embedder, settings, report, store.passage_ids, rebuild=rebuild, progress=progress)
+    languages = judged_languages(settings.languages)
+    return _sync(store, embedder, settings, report, lambda: store.passage_ids(languages), rebuild=rebuild,
+                 progress=progress)
 
 
 def _sync_cache(
@@ -352,7 +357,8 @@ def _sync_cache(
             writer_lock(settings.home, timeout=INDEX_LOCK_WAIT_S, what="index cache update", name=INDEX_LOCK),
             store.snapshot(),
         ):
-            return _sync(store, embedder, settings, report, lambda: store.passage_ids(embedded_only=True),
+            languages = judged_languages(settings.languages)
+            return _sync(store, embedder, settings, report, lambda: store.passage_ids(languages, embedded_only=True),
                          rebuild=rebuild, progress=progress)
     except StoreError as exc:
         raise IndexStateError(f"cannot bring the index cache in {settings.index_dir} up to date: {exc}") from None
@@ -385,7 +391,9 @@ def _sync(
                 f"index was built with {manifest.model} ({manifest.dimension}d), the embedder is {embedder.name}"
                 f" ({embedder.dimension}d); run `corroborate index rebuild`"
             )
-        if manifest.store_generation == generation and manifest.count == store.passage_count():
+        if manifest.store_generation == generation and manifest.count == store.passage_count(
+            judged_languages(settings.languages)
+        ):
             report.count, report.kind = index.count, index.kind
             return index, report
     stored = stored_ids()

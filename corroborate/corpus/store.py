@@ -21,7 +21,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -123,6 +123,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN flow_run TEXT;
     ALTER TABLE runs ADD COLUMN flow_run_ended TEXT;
+    """,
+    # 4: the validators each feed and sitemap (child sitemaps too) answered with, per outlet, for the
+    # next run's conditional GET of its sources (pages keep theirs in ``validators``)
+    """
+    CREATE TABLE source_validators(
+        url TEXT PRIMARY KEY, outlet TEXT NOT NULL, etag TEXT, last_modified TEXT, checked TEXT NOT NULL
+    );
+    CREATE INDEX source_validators_outlet ON source_validators(outlet);
     """,
 ]
 
@@ -460,6 +468,25 @@ class Store:
         rows = self._query("SELECT etag, last_modified FROM validators WHERE url=?", (url,))
         return (rows[0][0], rows[0][1]) if rows else (None, None)
 
+    def source_validators(self, outlet: str) -> dict[str, tuple[str | None, str | None]]:
+        """(ETag, Last-Modified) of each feed and sitemap of ``outlet``, by URL, as they last answered."""
+        rows = self._query("SELECT url, etag, last_modified FROM source_validators WHERE outlet=?", (outlet,))
+        return {str(r[0]): (r[1], r[2]) for r in rows}
+
+    def keep_source_validators(self, outlet: str, validators: dict[str, tuple[str | None, str | None]]) -> None:
+        """Remember what ``outlet``'s feeds and sitemaps answered with; call once the pages they listed are stored."""
+        now = utcnow()
+        rows = [(url, outlet, etag, modified, now) for url, (etag, modified) in validators.items() if etag or modified]
+        if not rows:
+            return
+        with self.transaction() as conn:
+            conn.executemany(
+                """INSERT INTO source_validators(url, outlet, etag, last_modified, checked) VALUES (?,?,?,?,?)
+                   ON CONFLICT(url) DO UPDATE SET outlet=excluded.outlet, etag=excluded.etag,
+                     last_modified=excluded.last_modified, checked=excluded.checked""",
+                rows,
+            )
+
     def has_url(self, url: str) -> bool:
         return bool(self._query("SELECT 1 FROM document_urls WHERE url=?", (url,)))
 
@@ -685,8 +712,13 @@ class Store:
     def document_count(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM documents")[0][0])
 
-    def passage_count(self) -> int:
-        return int(self._query("SELECT COUNT(*) FROM passages")[0][0])
+    def passage_count(self, languages: Collection[str] | None = None) -> int:
+        """Passages stored; with ``languages``, only those of documents in them (or of undetermined language)."""
+        if languages is None:
+            return int(self._query("SELECT COUNT(*) FROM passages")[0][0])
+        where, params = _read_in(languages)
+        sql = f"SELECT COUNT(*) FROM passages p JOIN documents d ON d.id = p.document_id WHERE {where}"
+        return int(self._query(sql, params)[0][0])
 
     def documents(self, ids: Iterable[int]) -> dict[int, StoredDocument]:
         wanted = sorted(set(ids))
@@ -750,24 +782,47 @@ class Store:
                 )
         return out
 
-    def passage_ids(self) -> npt.NDArray[np.int64]:
-        rows = self._query("SELECT id FROM passages ORDER BY id")
+    def passage_ids(self, languages: Collection[str] | None = None) -> npt.NDArray[np.int64]:
+        """Ids of the stored passages; with ``languages``, as :meth:`passage_count` counts them."""
+        if languages is None:
+            rows = self._query("SELECT id FROM passages ORDER BY id")
+        else:
+            where, params = _read_in(languages)
+            rows = self._query(
+                f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.document_id WHERE {where} ORDER BY p.id",
+                params,
+            )
         return np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows))
 
-    def unembedded(self, limit: int = 1024, after: int = -1) -> list[tuple[int, str]]:
-        """Passages without an embedding, by id, starting after passage ``after``.
+    def unembedded(
+        self, limit: int = 1024, after: int = -1, languages: Collection[str] | None = None
+    ) -> list[tuple[int, str]]:
+        """Passages without an embedding, by id, starting after passage ``after``; with ``languages``,
+        only those of documents in them (or of undetermined language): the others are never embedded.
 
         Callers walking through all of them pass the last id they got: the query then seeks on the
         primary key instead of rescanning every embedded passage from the start each time, which
         made embedding a million passages quadratic.
         """
-        rows = self._query(
-            "SELECT id, text FROM passages WHERE id > ? AND embedding IS NULL ORDER BY id LIMIT ?", (after, limit)
-        )
+        if languages is None:
+            rows = self._query(
+                "SELECT id, text FROM passages WHERE id > ? AND embedding IS NULL ORDER BY id LIMIT ?", (after, limit)
+            )
+        else:
+            where, params = _read_in(languages)
+            rows = self._query(
+                "SELECT p.id, p.text FROM passages p JOIN documents d ON d.id = p.document_id"
+                f" WHERE p.id > ? AND p.embedding IS NULL AND {where} ORDER BY p.id LIMIT ?",
+                (after, *params, limit),
+            )
         return [(int(r[0]), str(r[1])) for r in rows]
 
-    def unembedded_count(self) -> int:
-        return int(self._query("SELECT COUNT(*) FROM passages WHERE embedding IS NULL")[0][0])
+    def unembedded_count(self, languages: Collection[str] | None = None) -> int:
+        if languages is None:
+            return int(self._query("SELECT COUNT(*) FROM passages WHERE embedding IS NULL")[0][0])
+        where, params = _read_in(languages)
+        return int(self._query("SELECT COUNT(*) FROM passages p JOIN documents d ON d.id = p.document_id"
+                               f" WHERE p.embedding IS NULL AND {where}", params)[0][0])
 
     def set_embeddings(self, ids: Sequence[int], vectors: npt.NDArray[np.float32]) -> None:
         if len(ids) != len(vectors):
@@ -804,17 +859,52 @@ class Store:
                 if rows:
                     yield _decode(rows)
 
-    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """BM25 full-text search: (passage id, score, higher is better)."""
+    def keyword_search(self, query: str, k: int, languages: Collection[str] | None = None) -> list[tuple[int, float]]:
+        """BM25 full-text search: (passage id, score, higher is better); with ``languages``, only
+        passages of documents in them (or of undetermined language)."""
         match = fts_query(query)
         if not match:
             return []
-        rows = self._query(
-            "SELECT rowid, bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?"
-            " ORDER BY bm25(passages_fts) LIMIT ?",
-            (match, k),
-        )
+        if languages is None:
+            rows = self._query(
+                "SELECT rowid, bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?"
+                " ORDER BY bm25(passages_fts) LIMIT ?",
+                (match, k),
+            )
+        else:
+            where, params = _read_in(languages)
+            rows = self._query(
+                "SELECT passages_fts.rowid, bm25(passages_fts) FROM passages_fts"
+                " JOIN passages p ON p.id = passages_fts.rowid JOIN documents d ON d.id = p.document_id"
+                f" WHERE passages_fts MATCH ? AND {where} ORDER BY bm25(passages_fts) LIMIT ?",
+                (match, *params, k),
+            )
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def other_language_reports(
+        self, names: Sequence[str], languages: Collection[str], exclude_outlets: Collection[str] = ()
+    ) -> dict[str, int]:
+        """Documents in a language outside ``languages`` that name the claim's ``names`` (all of them, or
+        at least two when there are more), by language: the reports left unread on the same names."""
+        phrases = list(dict.fromkeys(p for p in (_fts_phrase(n) for n in names) if p))[:8]
+        if not phrases:
+            return {}
+        need = min(2, len(phrases))
+        where, params = _read_in(languages)
+        hits = " UNION ALL ".join(
+            f"SELECT DISTINCT p.document_id AS doc, {i} AS name FROM passages_fts"
+            " JOIN passages p ON p.id = passages_fts.rowid WHERE passages_fts MATCH ?"
+            for i in range(len(phrases))
+        )
+        outlets = list(exclude_outlets)
+        skip = f" AND o.name NOT IN ({','.join('?' * len(outlets))})" if outlets else ""
+        rows = self._query(
+            f"""SELECT d.language, COUNT(*) FROM (SELECT doc FROM ({hits}) GROUP BY doc HAVING COUNT(*) >= ?) h
+                JOIN documents d ON d.id = h.doc JOIN outlets o ON o.id = d.outlet_id
+                WHERE NOT ({where}){skip} GROUP BY d.language ORDER BY d.language""",
+            (*phrases, need, *params, *outlets),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
 
     # -- checks ---------------------------------------------------------------------------------
 
@@ -898,6 +988,23 @@ def process_gone(owner: str) -> bool:
 
 
 _FTS_WORD = None
+
+
+def _read_in(languages: Collection[str]) -> tuple[str, list[str]]:
+    """SQL condition on ``d`` (documents) for "read in one of ``languages``": a document whose language
+    could not be told counts as read, as every document did before languages were told apart."""
+    codes = sorted(set(languages))
+    if not codes:
+        return "d.language IS NULL", []
+    return f"(d.language IS NULL OR d.language IN ({','.join('?' * len(codes))}))", codes
+
+
+def _fts_phrase(name: str) -> str:
+    """An FTS5 phrase query for a name ("Angela Merkel" -> '"angela merkel"'), '' when it has no word."""
+    import re
+
+    words = [w for w in re.findall(r"\w+", name.lower(), re.UNICODE) if w]
+    return '"' + " ".join(words) + '"' if words else ""
 
 
 def fts_query(text: str) -> str:

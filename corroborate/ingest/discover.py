@@ -1,6 +1,10 @@
 """Discovery: feeds, news sitemaps and the GDELT DOC 2.0 API → candidate article URLs.
 
 The parsers are pure functions on fetched text; the two async functions only fetch and combine.
+Feeds and sitemaps are asked for with a conditional GET when the caller passes the validators
+(ETag, Last-Modified) they answered with last time; one that answers 304 lists nothing new, so it
+yields no candidates (its articles were handled when it last changed). The validators each source
+answers with come back in :attr:`OutletDiscovery.validators` for the caller to keep.
 XML goes through defusedxml, so entity bombs and external entities fail as malformed input
 instead of eating memory or reaching the network. Every date comes out timezone-aware UTC.
 """
@@ -57,7 +61,7 @@ class SourceOutcome:
 
     url: str
     kind: str  # "feed" | "sitemap"
-    status: int | None = None  # HTTP status of the source's own answer; None when none came
+    status: int | None = None  # HTTP status of the source's own answer (304: unchanged); None when none came
     items: int = 0  # article URLs it listed (a sitemap index: in the child sitemaps read)
     dated: int = 0  # of which carry a publication (or lastmod) date
     newest: datetime | None = None
@@ -67,6 +71,7 @@ class SourceOutcome:
     # refused address), "malformed" (not a feed or sitemap)
     problem: str | None = None
     error: str | None = None  # the failure's message
+    not_modified: bool = False  # answered 304 to a conditional GET: nothing new since the last run
 
     def count(self, candidates: Iterable[Candidate]) -> None:
         for c in candidates:
@@ -101,6 +106,11 @@ class OutletDiscovery:
     candidates: list[Candidate] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (source url, reason)
     sources: list[SourceOutcome] = field(default_factory=list)  # one per listed feed and sitemap
+    # (ETag, Last-Modified) every feed and sitemap (child sitemaps too) answered with, for the next
+    # run's conditional GET; the caller keeps them only once the pages they listed are stored
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    not_modified: list[str] = field(default_factory=list)  # feeds and sitemaps that answered 304
+    fetched: int = 0  # feeds and sitemaps that answered 200 (child sitemaps too)
     credentials_removed: int = 0  # listed URLs that carried user:password@ (dropped before any fetch)
 
 
@@ -560,15 +570,38 @@ def host_belongs(url: str, domains: Iterable[str]) -> bool:
     return False
 
 
-async def _fetch_text(fetcher: Fetcher, url: str, kind: str) -> tuple[str, str]:
-    result = await fetcher.fetch(url, kind=kind)
+Validators = dict[str, tuple[str | None, str | None]]
+
+
+async def _fetch_text(
+    fetcher: Fetcher, url: str, kind: str, known: Validators, report: OutletDiscovery
+) -> tuple[str, str] | None:
+    """The source's text and final URL; None when it answered 304 to the validators in ``known``."""
+    etag, last_modified = known.get(url, (None, None))
+    result = await fetcher.fetch(url, kind=kind, etag=etag, last_modified=last_modified)
+    if result.etag or result.last_modified:
+        report.validators[url] = (result.etag, result.last_modified)
+    if result.not_modified:
+        report.not_modified.append(url)
+        return None
+    report.fetched += 1
     return (result.text or ""), (result.final_url or url)
 
 
 async def _from_feed(
-    outlet: Outlet, url: str, fetcher: Fetcher, settings: Settings, outcome: SourceOutcome
+    outlet: Outlet,
+    url: str,
+    fetcher: Fetcher,
+    settings: Settings,
+    outcome: SourceOutcome,
+    known: Validators,
+    report: OutletDiscovery,
 ) -> list[Candidate]:
-    text, final_url = await _fetch_text(fetcher, url, "feed")
+    fetched = await _fetch_text(fetcher, url, "feed", known, report)
+    if fetched is None:
+        outcome.status, outcome.not_modified = 304, True
+        return []
+    text, final_url = fetched
     outcome.status = 200
     candidates = parse_feed(text, final_url, outlet.name)
     outcome.count(candidates)
@@ -584,12 +617,16 @@ async def _from_sitemaps(
     errors: list[tuple[str, str]],
     visited: set[str],
     outcome: SourceOutcome,
+    known: Validators,
+    report: OutletDiscovery,
 ) -> list[Candidate]:
     out: list[Candidate] = []
     level = [url]
     for depth in range(MAX_SITEMAP_DEPTH + 1):
         next_level: list[str] = []
-        results = await asyncio.gather(*(_fetch_text(fetcher, u, "sitemap") for u in level), return_exceptions=True)
+        results = await asyncio.gather(
+            *(_fetch_text(fetcher, u, "sitemap", known, report) for u in level), return_exceptions=True
+        )
         for source, result in zip(level, results, strict=True):
             if isinstance(result, CorroborateError):
                 errors.append((source, str(result)))
@@ -598,6 +635,10 @@ async def _from_sitemaps(
                 continue
             if isinstance(result, BaseException):
                 raise result
+            if result is None:  # 304: an index unchanged lists the same children, as unchanged as it
+                if depth == 0:
+                    outcome.status, outcome.not_modified = 304, True
+                continue
             text, final_url = result
             if depth == 0:
                 outcome.status = 200
@@ -630,13 +671,21 @@ async def _from_sitemaps(
 
 
 async def discover_outlet(
-    outlet: Outlet, fetcher: Fetcher, settings: Settings, since: datetime | None = None
+    outlet: Outlet,
+    fetcher: Fetcher,
+    settings: Settings,
+    since: datetime | None = None,
+    validators: Validators | None = None,
 ) -> OutletDiscovery:
-    """All candidates from the outlet's feeds and sitemaps; failing sources are recorded, not raised."""
+    """All candidates from the outlet's feeds and sitemaps; failing sources are recorded, not raised.
+
+    ``validators`` are the (ETag, Last-Modified) pairs the sources answered with last time: sources
+    that answer 304 to them list nothing new and yield no candidates.
+    """
     tally = [0]
     token = _CREDENTIALS_REMOVED.set(tally)
     try:
-        report = await _discover_outlet(outlet, fetcher, settings, since)
+        report = await _discover_outlet(outlet, fetcher, settings, since, validators or {})
     finally:
         _CREDENTIALS_REMOVED.reset(token)
     report.credentials_removed = tally[0]
@@ -644,14 +693,15 @@ async def discover_outlet(
 
 
 async def _discover_outlet(
-    outlet: Outlet, fetcher: Fetcher, settings: Settings, since: datetime | None
+    outlet: Outlet, fetcher: Fetcher, settings: Settings, since: datetime | None, known: Validators
 ) -> OutletDiscovery:
     report = OutletDiscovery(outlet=outlet.name)
     feed_outcomes = [SourceOutcome(url, "feed") for url in outlet.feeds]
     sitemap_outcomes = [SourceOutcome(url, "sitemap") for url in outlet.sitemaps]
     report.sources = [*feed_outcomes, *sitemap_outcomes]
     feed_results = await asyncio.gather(
-        *(_from_feed(outlet, o.url, fetcher, settings, o) for o in feed_outcomes), return_exceptions=True
+        *(_from_feed(outlet, o.url, fetcher, settings, o, known, report) for o in feed_outcomes),
+        return_exceptions=True,
     )
     found: list[Candidate] = []
     for outcome, result in zip(feed_outcomes, feed_results, strict=True):
@@ -664,7 +714,10 @@ async def _discover_outlet(
             found.extend(result)
     visited = set(outlet.sitemaps)
     for from_sitemap in await asyncio.gather(
-        *(_from_sitemaps(outlet, o.url, fetcher, settings, since, report.errors, visited, o) for o in sitemap_outcomes)
+        *(
+            _from_sitemaps(outlet, o.url, fetcher, settings, since, report.errors, visited, o, known, report)
+            for o in sitemap_outcomes
+        )
     ):
         found.extend(from_sitemap)
     kept = [c for c in found if host_belongs(c.url, outlet.domains)]

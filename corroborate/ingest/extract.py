@@ -22,6 +22,7 @@ import trafilatura
 from corroborate.corpus.dedup import find_canonical
 from corroborate.corpus.records import Extracted
 from corroborate.errors import ExtractionError
+from corroborate.ingest.language import identify_language
 from corroborate.settings import Settings
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -205,7 +206,10 @@ def _declared_language(root: Any) -> str | None:
 
 
 def guess_language(text: str) -> str | None:
-    """Cheap stopword vote among a few languages; None when no language clearly wins."""
+    """Cheap stopword vote among a few languages; None when no language clearly wins.
+
+    No longer what extract() uses (py3langid is: corroborate.ingest.language); kept as the baseline
+    scripts/measure_language_id.py compares it with."""
     words = _TOKEN.findall(text.lower()[:20_000])
     if len(words) < 20:
         return None
@@ -310,7 +314,8 @@ def extract(html: str, url: str, settings: Settings) -> Extracted:
     share, cards = _teaser_share(root, text)
     if share > _MAX_TEASER_SHARE and cards >= _MIN_CARDS:
         raise ExtractionError(f"no article text (index page?): {share:.0%} of the text is teasers: {url}")
-    language = _clean(getattr(doc, "language", None)) or _declared_language(root) or guess_language(text)
+    # the text's own language first: declarations lie where a CMS default does (corroborate.ingest.language)
+    language = identify_language(text, _clean(getattr(doc, "language", None)) or _declared_language(root))
     return Extracted(
         url=url,
         canonical_url=find_canonical(original, url),

@@ -10,7 +10,7 @@ States, worst first: ``dead`` (HTTP 404/410 or another client error), ``refused`
 ``blocked`` (robots.txt disallows it), ``broken`` (not a feed or sitemap, too big, wrong type),
 ``unreachable`` (timeouts, 5xx, network errors, after the fetcher's retries), ``empty`` (no items),
 ``stale`` (no item newer than :data:`STALE_AFTER`), ``undated`` (items without dates: freshness
-unknown), ``ok``.
+unknown), ``unchanged`` (answered 304 to an ingest's conditional GET: judged when it last changed), ``ok``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from corroborate.ingest.outlets import Outlet
 from corroborate.settings import Settings
 
 STALE_AFTER = timedelta(days=14)
-STATES = ("dead", "refused", "blocked", "broken", "unreachable", "empty", "stale", "undated", "ok")
+STATES = ("dead", "refused", "blocked", "broken", "unreachable", "empty", "stale", "undated", "unchanged", "ok")
 COLUMNS = ("outlet", "kind", "url", "status", "items", "newest", "stale", "state", "action", "source")
 
 
@@ -99,6 +99,8 @@ def _judge(o: SourceOutcome, now: datetime) -> tuple[str, str, bool | None]:
         return "broken", f"broken ({o.error}): replace it with a working {what}", None
     if o.problem == "unreachable":
         return "unreachable", "unreachable: try again later; remove or replace it if it stays so", None
+    if o.not_modified:
+        return "unchanged", "unchanged since the last ingest (HTTP 304): nothing new listed", None
     if o.items == 0:
         return "empty", f"empty: no items; check the outlet's site for a new {what}", None
     if o.newest is None:

@@ -258,6 +258,20 @@ def load_outlets(path: Path | None = None) -> list[Outlet]:
     return _parse_file(path)
 
 
+def in_languages(outlets: Iterable[Outlet], languages: Iterable[str]) -> tuple[list[Outlet], dict[str, int]]:
+    """The outlets whose registry language is one of ``languages`` (the ``languages`` setting), and how
+    many of the others each language has: those are not fetched (corroborate/languages.py)."""
+    wanted = set(languages)
+    kept: list[Outlet] = []
+    left: dict[str, int] = {}
+    for outlet in outlets:
+        if outlet.language in wanted:
+            kept.append(outlet)
+        else:
+            left[outlet.language] = left.get(outlet.language, 0) + 1
+    return kept, dict(sorted(left.items(), key=lambda item: (-item[1], item[0])))
+
+
 def _load_bundled(name: str) -> list[Outlet]:
     try:
         raw = resources.files("corroborate").joinpath("data", name).read_bytes()

@@ -31,6 +31,7 @@ from corroborate.errors import (
     RobotsUnavailableError,
     TransientFetchError,
 )
+from corroborate.ingest.language import identify_language
 from corroborate.ingest.outlets import Outlet, OutletRegistry
 from corroborate.settings import Settings
 
@@ -154,7 +155,8 @@ def prepare(
         author=extracted.author,
         published=extracted.published,
         site_name=extracted.site_name,
-        language=extracted.language,
+        # pages come identified (extract); imported texts are identified here (corroborate.ingest.language)
+        language=extracted.language or identify_language(extracted.text),
         minhash=dedup.minhash_signature(extracted.text, settings.minhash_permutations),
     )
     return PreparedDocument(doc, tuple(spans), validators)
