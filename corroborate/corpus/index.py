@@ -242,27 +242,36 @@ class IndexHealth:
     next_check: str  # what the next check does with it, in words
     problem: str = ""  # why it is not usable as is
     vectors: int | None = None  # what the index file holds, when it could be read
+    as_saved: bool = False  # a stale index a check answers from as it is (the data folder is read-only)
 
     @property
     def usable(self) -> bool:
         """Whether a check uses the saved index as it is (nothing to build, sync or rebuild first)."""
-        return self.state in ("current", "empty")
+        return self.state in ("current", "empty") or self.as_saved
 
 
 def index_health(store: CorpusStore, settings: Settings, model: str, dimension: int) -> IndexHealth:
     """The consistency checks a check runs before it searches (:func:`load_index`: file type, checksum,
     dimension, count; then model and dimension against the embedder's, counts and generation against
-    the store), without changing anything; ``model`` and ``dimension`` are the embedder's."""
+    the store), without changing anything; ``model`` and ``dimension`` are the embedder's.
+
+    In a data folder that cannot be written a check repairs nothing: it answers from a stale index as
+    saved (usable, with a warning) and stops where there is no usable index.
+    """
     passages = store.passage_count(judged_languages(settings.languages))
     index_dir = settings.index_dir
+    read_only = bool(getattr(store, "read_only", False))
+    cannot = ("check will stop with an error: the data folder is read-only (run `corroborate index rebuild` where "
+              "it can be written)")
     try:
         loaded = load_index(index_dir)
     except IndexStateError as exc:
-        return IndexHealth("broken", "will be rebuilt at next check", str(exc))
+        return IndexHealth("broken", cannot if read_only else "will be rebuilt at next check", str(exc))
     if loaded is None:
         if passages == 0:
             return IndexHealth("empty", "nothing to index yet", vectors=0)
-        return IndexHealth("missing", "will be built at next check", f"no index for {passages} stored passages")
+        return IndexHealth("missing", cannot if read_only else "will be built at next check",
+                           f"no index for {passages} stored passages")
     index, manifest = loaded
     if manifest.model != model or manifest.dimension != dimension:
         return IndexHealth(
@@ -274,6 +283,9 @@ def index_health(store: CorpusStore, settings: Settings, model: str, dimension: 
         return IndexHealth("current", "used as it is", vectors=index.count)
     problem = (f"index has {manifest.count} vectors of store generation {manifest.store_generation}; the store has "
                f"{passages} passages at generation {store.generation()}")
+    if read_only:
+        return IndexHealth("stale", "used as saved: the data folder is read-only, so check answers from it without "
+                           "syncing (and says so)", problem, index.count, as_saved=True)
     if wanted != index.kind:
         return IndexHealth("stale", f"will be rebuilt at next check (as a {wanted} index)", problem, index.count)
     return IndexHealth("stale", "will be brought up to date at next check", problem, index.count)
