@@ -368,3 +368,39 @@ def test_a_reader_thread_and_writer_share_a_store(pg_url: str) -> None:
             store.document_count()
         t.join()
         assert not errors and store.document_count() == 40
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_import_while_another_keeps_writing(pg_url: str, tmp_path: Path) -> None:
+    """SIGKILL one of two importing workers: the other completes, nothing is half-written, the killed run is
+    marked abandoned by the next run on its host, and that run stores the rest: every record once."""
+    _records(tmp_path / "a.jsonl", 0, 300)
+    _records(tmp_path / "b.jsonl", 150, 450)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CORROBORATE_", "PREFECT_", "PG"))}
+
+    def start(name: str) -> subprocess.Popen[str]:
+        env = {**environ, "CORROBORATE_HOME": str(tmp_path / f"home-{name}"), "CORROBORATE_STORE_URL": pg_url,
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        return subprocess.Popen([sys.executable, "-m", "corroborate.cli", "import", str(tmp_path / f"{name}.jsonl")],
+                                cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    a, b = start("a"), start("b")
+    with PostgresStore(pg_url) as store:
+        deadline = time.monotonic() + 300
+        while store.document_count() < 60 and time.monotonic() < deadline and a.poll() is None:
+            time.sleep(0.1)
+        assert a.poll() is None, "worker a finished before it could be killed"
+        a.kill()
+        a.communicate(timeout=60)
+        out, err = b.communicate(timeout=RUN_TIMEOUT_S)
+        assert b.returncode == 0 and "Traceback" not in err, err[-3000:]
+        assert store.integrity_check() == []
+    rerun = _cli(tmp_path / "home-a", "import", str(tmp_path / "a.jsonl"), url=pg_url)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    with PostgresStore(pg_url) as store:
+        assert store.document_count() == 450 and store.unembedded_count() == 0
+        for i in (0, 149, 150, 299, 449):
+            assert store.document_by_url(f"https://pg.example/{i}") is not None
+        statuses = sorted(r["status"] for r in store.runs())
+        assert statuses == ["abandoned", "completed", "completed"], statuses
+        assert store.integrity_check() == []
