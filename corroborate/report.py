@@ -169,8 +169,9 @@ def to_markdown(report: ArticleReport | ClaimResult) -> str:
     """A readable report with the quotes behind every verdict.
 
     Every piece of data goes through :mod:`corroborate.screens` (Markdown text, http(s) links only).
-    The summary table puts the status first and stays narrow (voices are counted there, named below);
-    each evidence sentence is listed once, with the parts it supports or denies.
+    The summary and the parts are lists, status first, so they wrap to any width (the dashboard does not
+    wrap table cells); voices are counted in the summary and named under each claim; each evidence
+    sentence is listed once, with the parts it supports or denies.
     """
     md = screens.md_text
     data = report.to_dict()
@@ -196,19 +197,16 @@ def to_markdown(report: ArticleReport | ClaimResult) -> str:
             f"{art['claims']} claims in {art['sentences']} sentences: **{s['corroborated']} corroborated**, "
             f"**{s['contradicted']} contradicted**, {s['unmatched']} unmatched.",
             "",
-            "| # | status | claim | for | against | flags |",
-            "|---:|---|---|---:|---:|---|",
         ]
         entries = [c for c in data["claims"] if c["is_claim"]]
         for i, e in enumerate(entries, 1):
-            lines.append(
-                f"| {i} | {STATUS_MARK[e['status']]} {e['confidence']:.2f} | {md(e['claim_text'])}"
-                f" | {len(e['voices_for'])} | {len(e['voices_against'])} | {_flag_words(e['flags'])} |"
-            )
-        lines += ["", "*for*, *against*: independent voices (outlets named under each claim).", ""]
+            counts = f"{len(e['voices_for'])} for, {len(e['voices_against'])} against"
+            flags = f" · {_flag_words(e['flags'])}" if e["flags"] else ""
+            lines.append(f"{i}. {_status(e)} · {counts}{flags} — {md(e['claim_text'])}")
+        lines += ["", "*for*, *against*: independent voices, named under each claim.", ""]
     for i, e in enumerate(entries, 1):
         text = e.get("claim_text") or e.get("claim")
-        lines += [f"## {i}. {STATUS_MARK[e['status']]} ({e['confidence']:.2f})", "", f"> {md(text)}", ""]
+        lines += [f"## {i}. {_status(e)}", "", f"> {md(text)}", ""]
         if _attribution(e):
             lines.append(f"Attributed to: {md(_attribution(e))}" + (" · hedged" if e.get("hedged") else ""))
             lines.append("")
@@ -216,11 +214,6 @@ def to_markdown(report: ArticleReport | ClaimResult) -> str:
             lines += [f"Voices for: {md(_voices(e, 'voices_for'))} · against: {md(_voices(e, 'voices_against'))}", ""]
         if e["flags"]:
             lines += [f"Flags: {_flag_words(e['flags'])}", ""]
-        unread = e.get("unread_other_language") or {}
-        if unread.get("documents"):
-            languages = ", ".join(f"{n} in {code}" for code, n in unread["languages"].items())
-            lines += [f"Left unread: {unread['documents']} reports in other languages name the same names "
-                      f"({languages}); no judge reads them yet.", ""]
         atoms = e.get("atoms") or []
         shown = _shown_parts(e) if len(atoms) > 1 else []
         labels = {index: f"part {n}" for n, (index, _) in enumerate(shown, 1)}
@@ -228,21 +221,27 @@ def to_markdown(report: ArticleReport | ClaimResult) -> str:
             hidden = [a for i, a in enumerate(atoms) if i not in labels]
             # who says each part: a sentence's speaker need not say all of it ("The refusal, a decision
             # that has baffled officials, is framed by his inner circle as …")
-            lines += ["| # | status | part | kind | said by | voices for | voices against | note |",
-                      "|---:|---|---|---|---|---|---|---|"]
+            lines += ["Parts:", ""]
             for n, (_, a) in enumerate(shown, 1):
-                lines.append(
-                    f"| {n} | {a['status'] or 'not a claim'} | {md(a['text'])} | {a['kind']}"
-                    f" | {md(_attribution(a)) or '–'} | {md(_voices(a, 'voices_for'))}"
-                    f" | {md(_voices(a, 'voices_against'))} | {md(_part_note(e, a, hidden))} |"
-                )
-            lines.append("")
+                said = f", said by {md(_attribution(a))}" if _attribution(a) else ""
+                voices = (f" — for: {md(_voices(a, 'voices_for'))}; against: {md(_voices(a, 'voices_against'))}"
+                          if a["voices_for"] or a["voices_against"] else "")
+                note = _part_note(e, a, hidden)
+                lines.append(f"{n}. **{a['status'] or 'not a claim'}** · {a['kind']}{said} — {md(a['text'])}"
+                             f"{voices}" + (f" · {md(note)}" if note else ""))
+            lines += ["", "Evidence:", ""]
         for group in _sentences(e):
             lines.append(_sentence_line(group, labels))
         if not e["evidence"]:
             lines.append("- no related reporting found in the corpus")
         lines.append("")
     return "\n".join(lines)
+
+
+def _status(e: dict[str, Any]) -> str:
+    """"✔ **corroborated** 0.74": the status first, in words, then its confidence."""
+    mark, word = STATUS_MARK[e["status"]].split(" ", 1)
+    return f"{mark} **{word}** {e['confidence']:.2f}"
 
 
 def _flag_words(flags: list[str]) -> str:

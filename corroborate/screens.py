@@ -10,18 +10,20 @@ archives, quotes, URLs, the article being checked. None of it may drive the scre
   :class:`rich.text.Text` objects, never markup strings, so ``[/]`` or ``[link=…]`` in data is text.
 - **Markdown** (:func:`md_text`, :func:`md_link`, :func:`safe_url`): the same visible form, one line,
   with Markdown's specials backslash-escaped and ``<``/``>`` (so any HTML) and entity-like ``&`` made
-  entities, so no data can open a tag, a link, an image or a table cell. Links are built only from
-  http(s) URLs that were parsed and re-serialised without credentials, with ``( ) [ ] < >``, quotes,
-  spaces and backslashes percent-encoded; anything else is shown as text. The Markdown report and the
-  dashboard's Markdown artifacts take this path, and so do the cells of its table artifacts
-  (:func:`table_cell`: the UI renders each cell as Markdown too).
+  entities, so no data can open a tag, a link, an image or a table cell; bare URLs are escaped so
+  that no autolinker links them. Links are built only from http(s) URLs that were parsed and
+  re-serialised without credentials, with ``( ) [ ] < >``, quotes, spaces and backslashes
+  percent-encoded; anything else is shown as text. The Markdown report and the dashboard's Markdown
+  artifacts take this path, and so do the cells of its table artifacts (:func:`table_cell`: the UI
+  renders each cell as Markdown too).
 - **CSV** (:func:`csv_cell`): the spreadsheet-formula rule of :func:`corroborate.output.csv_safe`.
 - **JSON** (:func:`json_text`): data as is; only the characters a terminal would act on (C1
   controls, bidi controls, line separators) are written as ``\\uXXXX`` escapes, which JSON readers
   turn back into the same characters (``json.dumps`` already escapes C0 controls).
 
 Credentials never reach a screen: :func:`safe_url` drops ``user:password@``, and
-:func:`corroborate.corpus.dedup.strip_userinfo` removes them where URLs enter the corpus.
+:func:`strip_userinfo` (also reached as ``corroborate.corpus.dedup.strip_userinfo``) removes them where
+URLs enter the corpus: import, discovery (``canonicalize_url``) and article URLs.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def terminal_text(text: str | None, style: str = "", *, multiline: bool = False)
 # CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that can start or end
 # emphasis, code, a link or image (with '[' and ']' escaped, '(' ')' and '!' cannot make one), a table
 # cell, strikethrough or a hard line break ('\\' at a line's end) inside a line
-_MD_ESCAPED = frozenset("\\`*_[]|~")
+_MD_ESCAPED = frozenset("\\`*_[]|~@")
 _ENTITY_LIKE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 
 
@@ -104,11 +106,15 @@ def md_text(text: str | None) -> str:
             out.append("&gt;")
         else:
             out.append(ch)
+    # GFM turns bare "https://…", "www.…" and "a@b.c" into links: "\\://", "www\\." and "\\@" show the same
+    # text and link nothing (the dashboard's renderer autolinks; a URL in a title must not become a link)
+    escaped = _WWW.sub(lambda m: m.group()[:-1] + "\\.", "".join(out).replace("://", "\\://"))
     # where it starts a line or a block quote, '#', '-', '+', '=' or '1.' would make a heading, a list or a rule
-    return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), "".join(out), count=1)
+    return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped, count=1)
 
 
 _BLOCK_START = re.compile(r"^(\d{0,9})([#+=.)-])")
+_WWW = re.compile(r"(?i)(?<![0-9a-z])www\.")
 
 
 # RFC 3986 pchar (unreserved, sub-delims, ':' '@') without ( ) ' * ! that Markdown or a renderer's
@@ -159,20 +165,33 @@ def safe_url(url: str | None) -> str | None:
 
 
 def md_link(label: str | None, url: str | None) -> str:
-    """``[label](url)`` when ``url`` is an http(s) URL (re-serialised by :func:`safe_url`); otherwise the
-    label, and the URL as text after it, with no link at all."""
+    """A link to ``url`` when it is an http(s) URL (re-serialised by :func:`safe_url`), else the label and
+    the URL as text, with no link at all.
+
+    The label is the link text only when it needs no escaping: some renderers (the dashboard's) show a
+    link's text raw, escapes and entities included. Otherwise the label is written as text and the link
+    text is the URL's host name (letters, digits, dots and dashes): ``Title ([host](url))``.
+    """
     target = safe_url(url)
-    shown = md_text(label) or md_text(target or strip_userinfo(url or "")) or "link"
     if target is None:
+        shown = md_text(label) or md_text(strip_userinfo(url or "")) or "link"
         text = md_text(strip_userinfo(url or ""))
         return shown if not url or label == url else f"{shown} ({text})"
-    return f"[{shown}]({target})"
+    host = _host(target)
+    if not label:
+        return f"[{host}]({target})"
+    shown = md_text(label)
+    return f"[{shown}]({target})" if shown == one_line(label) else f"{shown} ([{host}]({target}))"
 
 
 def md_url(url: str | None) -> str:
-    """A URL shown as a link to itself (without credentials), or as text when it is not http(s)."""
+    """A URL shown as a link named by its host (without credentials), or as text when it is not http(s)."""
     target = safe_url(url)
-    return f"[{md_text(target)}]({target})" if target else md_text(strip_userinfo(url or ""))
+    return f"[{_host(target)}]({target})" if target else md_text(strip_userinfo(url or ""))
+
+
+def _host(target: str) -> str:
+    return urlsplit(target).hostname or "link"  # safe_url made it: [a-z0-9.-] names or an IPv6 literal
 
 
 # -- credentials ----------------------------------------------------------------------------------

@@ -240,6 +240,7 @@ def test_hostile_record_in_the_dashboard_is_text(chromium: str, prefect_server: 
         hrefs = [attrs.get("href") or "" for _, attrs in tags]
         assert not [h for h in hrefs if h.strip().lower().startswith(("javascript:", "data:", "vbscript:"))], hrefs
         assert not [h for h in hrefs if "secret" in h or "[pwn]" in h or "(javascript" in h], hrefs
+        assert not [h for h in hrefs if "evil.example" in h], hrefs  # a URL in a name is not autolinked
         handlers = [(tag, name) for tag, attrs in tags for name in attrs if name.lower().startswith("on")]
         assert not handlers, handlers
         assert not [attrs for tag, attrs in tags if tag == "img" and attrs.get("src") in {"x", "y"}]

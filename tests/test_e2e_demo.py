@@ -25,8 +25,7 @@ DEMO = Path(__file__).resolve().parents[1] / "corroborate" / "data" / "demo"
 
 
 def _run(home: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CORROBORATE_", "PREFECT_")) or k == "CORROBORATE_CHECKER_DAEMON"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORROBORATE_", "PREFECT_"))}
     env.update({"CORROBORATE_HOME": str(home), "CORROBORATE_ALLOW_PRIVATE": "1", "CORROBORATE_PER_HOST_DELAY_S": "0",
                 "CORROBORATE_PER_HOST_CONCURRENCY": "4", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                 "DO_NOT_TRACK": "1"})
@@ -118,19 +117,22 @@ def test_markdown_and_table(demo_home: Path) -> None:
     assert md.returncode == 0 and md.stdout.startswith("# Check:")
     assert "contradicted" in md.stdout and "“" in md.stdout  # quotes behind the verdicts
     # each part says who says it: the provenance is the trade magazine's, the approval the writer's
-    # parts table rows: | # | status | part | kind | said by | ...
-    cells = [(line.split(" | ") + ["", "", ""])[2] for line in md.stdout.splitlines()]
-    parts = {cell: line for cell, line in zip(cells, md.stdout.splitlines(), strict=True)
-             if cell.startswith("The Kessel expansion")}
-    assert "| provenance | Keelhaven Review (named) |" in parts["The Kessel expansion plan was first revealed by "
-                                                                "the trade magazine Keelhaven Review"], parts
-    assert "| main | – |" in parts["The Kessel expansion plan was approved by the harbour authority."], parts
-    # finding 15: status first in the summary, each evidence sentence once, no part that repeats the claim
-    assert "| # | status | claim |" in md.stdout
+    # part lines: "N. **status** · kind[, said by S] — text — for: …"
+    numbered = [line for line in md.stdout.splitlines() if line[:1].isdigit() and " — " in line]
+    parts = {line.split(" — ")[1]: line for line in numbered if line.split(" — ")[1].startswith("The Kessel expansion")}
+    assert "· provenance, said by Keelhaven Review (named) — " in parts["The Kessel expansion plan was first revealed "
+                                                                       "by the trade magazine Keelhaven Review"], parts
+    main = parts["The Kessel expansion plan was approved by the harbour authority."]
+    assert "· main — " in main and "said by" not in main, parts
+    # finding 15: the summary says each status first, narrow (a list: the dashboard does not wrap table cells);
+    # each evidence sentence once; no part that repeats the claim word for word
+    summary = md.stdout.split("## 1.", 1)[0]
+    assert any(f"1. {status} " in summary for status in ("✔ **corroborated**", "· **unmatched**", "✘ **contradicted**"))
+    assert "|" not in summary
     first = md.stdout.split("## 1.", 1)[1].split("## 2.", 1)[0]
     bullets = [line for line in first.splitlines() if line.startswith("- ")]
     assert len(bullets) == len({b.split(" — ")[0] for b in bullets}), bullets
-    assert "| qualifier |" not in first and "the claim without “on Monday”" in first, first
+    assert "· qualifier" not in first and "the claim without “on Monday”" in first, first
     table = _run(demo_home, "article", str(DEMO / "article.txt"))
     assert table.returncode == 0 and "corroborated" in table.stdout
 
