@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import PG_PASSWORD, PG_USER, quoted_password
+from hostile import child_env, one_outlet_file, serving
+from newssite import NewsSite
 
 from corroborate.corpus.dburl import redact_url, scrub
 from corroborate.corpus.passages import split_passages
@@ -403,4 +405,37 @@ def test_a_worker_killed_mid_import_while_another_keeps_writing(pg_url: str, tmp
             assert store.document_by_url(f"https://pg.example/{i}") is not None
         statuses = sorted(r["status"] for r in store.runs())
         assert statuses == ["abandoned", "completed", "completed"], statuses
+        assert store.integrity_check() == []
+
+
+@pytest.mark.slow
+def test_two_prefect_ingests_into_one_database(news_site: NewsSite, pg_url: str, tmp_path: Path) -> None:
+    """`corroborate ingest` (the Prefect flow, each with its own data folder and Prefect home) of two outlets whose
+    feeds share two pages, at the same time, into one database: each page stored once, both runs complete."""
+    pages = sorted(news_site.pages.values())
+    with serving(pages[:4]) as feed_a, serving(pages[2:6]) as feed_b:
+        procs = []
+        for name, feed in (("a", feed_a), ("b", feed_b)):
+            folder = tmp_path / name
+            folder.mkdir()
+            outlets = one_outlet_file(folder, feed, f"Worker {name.upper()} Times")
+            env = child_env(CORROBORATE_HOME=str(folder / "home"), PREFECT_HOME=str(folder / "prefect"),
+                            CORROBORATE_STORE_URL=pg_url, PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
+                            HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+            command = [sys.executable, "-m", "corroborate.cli", "ingest", "--outlets", str(outlets)]
+            procs.append(subprocess.Popen(command, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE))
+        results = [(p, *p.communicate(timeout=RUN_TIMEOUT_S)) for p in procs]
+        listed = sorted(set(feed_a.listed) | set(feed_b.listed))
+    for proc, _, err in results:
+        assert proc.returncode == 0 and "Traceback" not in err, err[-3000:]
+        assert PG_PASSWORD not in err and quoted_password() not in err
+    assert len(listed) == 6
+    with PostgresStore(pg_url) as store:
+        for url in listed:
+            assert store.document_by_url(url) is not None, f"never stored: {url}"
+        assert store.document_count() == 6 and store.unembedded_count() == 0
+        assert sorted(r["status"] for r in store.runs()) == ["completed", "completed"]
+        new = [row["url"] for row in store.fetch_log() if row["outcome"] == "new"]
+        assert sorted(new) == listed  # each page new in exactly one of the two runs
         assert store.integrity_check() == []
