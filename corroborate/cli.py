@@ -169,6 +169,16 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"store: {index.get('documents', '?')} documents, {index.get('passages', '?')} passages; "
         f"index: {index.get('count', '?')} vectors ({index.get('kind', '?')})"
     )
+    sources = summary.get("sources")
+    if sources:
+        asked = int(sources.get("fetched", 0)) + int(sources.get("not_modified", 0))
+        click.echo(f"unchanged since the last run (HTTP 304): {sources.get('not_modified', 0)} of {asked} feeds and "
+                   f"sitemaps, {summary.get('pages_not_modified', 0)} pages")
+    other = (summary.get("outlets_not_fetched") or {}).get("by_language") or {}
+    if other:
+        languages = ", ".join(summary["outlets_not_fetched"].get("languages", []))
+        click.echo(f"not fetched: {sum(other.values())} outlets in other languages than {languages} ("
+                   + ", ".join(f"{code} {n}" for code, n in other.items()) + ")")
 
 
 # -- import ------------------------------------------------------------------------------------

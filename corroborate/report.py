@@ -214,6 +214,11 @@ def to_markdown(report: ArticleReport | ClaimResult) -> str:
             lines += [f"Voices for: {md(_voices(e, 'voices_for'))} · against: {md(_voices(e, 'voices_against'))}", ""]
         if e["flags"]:
             lines += [f"Flags: {_flag_words(e['flags'])}", ""]
+        unread = e.get("unread_other_language") or {}
+        if unread.get("documents"):
+            languages = ", ".join(f"{n} in {code}" for code, n in unread["languages"].items())
+            lines += [f"Left unread: {unread['documents']} reports in other languages name the same names "
+                      f"({languages}); no judge reads them yet.", ""]
         atoms = e.get("atoms") or []
         shown = _shown_parts(e) if len(atoms) > 1 else []
         labels = {index: f"part {n}" for n, (index, _) in enumerate(shown, 1)}
