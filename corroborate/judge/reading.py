@@ -228,7 +228,7 @@ _RELAY = re.compile(
     r"|claims|claimed|suggest|suggests|suggested|allege|alleges|alleged|purport|purports)"
     r"|(?:claims?|reports?|speculation|suggestions?|allegations?)\s+that"
     r"|according to (?:(?:unconfirmed|unverified|media|press|some|several|local|news|early|initial) )*reports?)\b"
-    r"|(?<![A-Z\w])(?:may|might|could)\s+(?!not\b)",
+    r"|(?<!\w)(?-i:may|might|could)\s+(?!not\b)",  # lower case: "in May 2024" is a month
     re.IGNORECASE,
 )
 _STATES_ITSELF = re.compile(r"\b(?:confirm(?:s|ed|ing)?|verif(?:y|ies|ied)|it is true|proved|proven)\b", re.IGNORECASE)

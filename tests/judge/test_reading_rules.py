@@ -53,6 +53,7 @@ def test_a_relayed_report_or_a_possibility_is_a_relay(sentence: str) -> None:
     "Oda Renvik died on Tuesday, her family said.",
     "Police confirmed reports that the mayor resigned.",
     "The mayor resigned in May.",
+    "The mayor resigned in May last year, the council said.",
     "According to the police, the suspect was released.",
     "The factory will close next year.",
 ])
