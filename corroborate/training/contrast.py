@@ -204,15 +204,22 @@ def _swapped(sentence: str, rng: random.Random) -> str | None:
     return sentence[: m.start()] + _SWAP[m.group(1)] + sentence[m.end():]
 
 
-def antonyms(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
-    rng = random.Random(f"{seed}:antonyms:{split}")
+def _real_sentences(data_dir: Path, split: str) -> list[tuple[str, tuple[str, ...]]]:
+    """``split``'s real news texts (:func:`_texts`) and CANNOT's Wikipedia sentences, as (group, sentences):
+    what the antonym and synonym swaps rewrite."""
     texts = list(_texts(data_dir, split))
     try:
         root = _root(data_dir, "cannot")
         wiki = [r["sentence"] for r in _tsv(root / "wikifactcheck_negated.tsv") if r.get("sentence")]
         texts += [("cannot:" + s, (s,)) for s in wiki if split_of("cannot:" + s) == split]
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - CANNOT is optional for these sources
         pass
+    return texts
+
+
+def antonyms(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
+    rng = random.Random(f"{seed}:antonyms:{split}")
+    texts = _real_sentences(data_dir, split)
     out: list[Pair] = []
     for g, sents in texts:
         for s in sents:
@@ -255,13 +262,7 @@ _SYN_RE = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(_SYN, key=le
 
 def synonyms(data_dir: Path, split: str, seed: int = 13) -> list[Pair]:
     rng = random.Random(f"{seed}:synonyms:{split}")
-    texts = list(_texts(data_dir, split))
-    try:
-        root = _root(data_dir, "cannot")
-        wiki = [r["sentence"] for r in _tsv(root / "wikifactcheck_negated.tsv") if r.get("sentence")]
-        texts += [("cannot:" + s, (s,)) for s in wiki if split_of("cannot:" + s) == split]
-    except Exception:  # noqa: BLE001
-        pass
+    texts = _real_sentences(data_dir, split)
     out: list[Pair] = []
     for g, sents in texts:
         for s in sents:
