@@ -398,22 +398,20 @@ class PostgresStore:
     def _version(self, cur: psycopg.Cursor[Any]) -> int:
         """The schema version; 0 for an empty database; StoreError for one that holds other tables."""
         # a catalog query, not to_regclass: a name lookup can miss a table another process's migration has just
-        # committed (the relation cache is refreshed only when a lock is taken), this query's snapshot cannot
+        # committed (the relation cache is refreshed only when a lock is taken), this query's snapshot cannot.
+        # One statement, one snapshot: asking "is there a schema table?" and then "are there other tables?"
+        # saw another process's migration commit in between and called our own tables foreign.
         cur.execute(
-            "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() "
-            "AND table_name = %s)",
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "ORDER BY (table_name = %s) DESC, table_name LIMIT 4",
             (SCHEMA_TABLE,),
         )
-        row = cur.fetchone()
-        if row and row[0]:
+        rows = cur.fetchall()
+        if rows and str(rows[0][0]) == SCHEMA_TABLE:
             cur.execute(f"SELECT COALESCE(MAX(version), 0) FROM {SCHEMA_TABLE}")
             got = cur.fetchone()
             return int(got[0]) if got else 0
-        cur.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
-            "ORDER BY table_name LIMIT 4"
-        )
-        others = [str(r[0]) for r in cur.fetchall()]
+        others = [str(r[0]) for r in rows]
         if others:
             shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
             raise StoreError(

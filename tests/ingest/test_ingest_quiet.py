@@ -18,6 +18,8 @@ if str(ROOT) not in sys.path:  # flows/ is a folder of the checkout, not an inst
 from conftest import make_loopback_settings  # noqa: E402
 from newssite import HEALTH_PAGES, NewsSite  # noqa: E402
 
+from corroborate.screens import table_cell  # noqa: E402
+
 pytestmark = pytest.mark.flow
 
 
@@ -77,7 +79,8 @@ def test_ingest_logs_no_warnings_and_publishes_source_health(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["source-health-health-outlets"])))
     assert tables, "the source-health table artifact is published under a stable key"
     rows = tables[0].data if isinstance(tables[0].data, list) else json.loads(str(tables[0].data))
-    urls = news_site.health_urls
+    # every text cell is Markdown that links nothing (corroborate.screens.table_cell): "http\\://…"
+    urls = {k: table_cell(v) for k, v in news_site.health_urls.items()}
     assert {r["url"]: r["state"] for r in rows} == {
         urls["fresh_feed"]: "ok", urls["stale_feed"]: "stale", urls["dead_feed"]: "dead",
         urls["fresh_sitemap"]: "ok", urls["dead_sitemap"]: "dead",
