@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -72,8 +73,8 @@ PG_USER = "corroborate"
 PG_PASSWORD = "pw-" + secrets.token_hex(8) + ":@/x"  # characters a URL must escape: redaction must still find it
 
 
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+def _under_ci(environ: Mapping[str, str] | None = None) -> bool:
+    return (os.environ if environ is None else environ).get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
 @pytest.fixture(scope="session")
@@ -116,3 +117,47 @@ def pg_url(postgres: object, request: pytest.FixtureRequest) -> Iterator[str]:
         yield postgres.url(name, PG_USER, quoted_password())
     finally:
         postgres.drop_database(name)
+
+
+# --- this machine's own PostgreSQL (Debian's postgresql + postgresql-contrib) for a Prefect server's database ---
+# Prefect's schema needs the pg_trgm extension, which the pgserver wheel above lacks. `./run test` installs the
+# packages with apt-get when it can (`./run postgres`); without them the tests that need this server skip locally
+# and fail under CI (CI=true), where they must run.
+
+
+def require_system_postgres(environ: Mapping[str, str]) -> Path:
+    """The bin folder of a PostgreSQL server with pg_trgm; without one, skip locally but fail under CI."""
+    if importlib.util.find_spec("psycopg") is None:
+        reason = "psycopg not installed (pip install -e '.[postgres]'): the test cannot talk to PostgreSQL"
+    else:
+        from corroborate.corpus.pglocal import SYSTEM_ROOT, system_bin_dir
+
+        found = system_bin_dir()
+        if found is not None:
+            return found
+        reason = (f"no PostgreSQL server with the pg_trgm extension under {SYSTEM_ROOT} (apt-get install -y "
+                  "postgresql postgresql-contrib, or ./run postgres): a Prefect server cannot keep its database there")
+    if _under_ci(environ):
+        pytest.fail(f"{reason}; under CI this test must run, not skip", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def system_postgres() -> Iterator[object]:
+    """One cluster of this machine's PostgreSQL per test process (pytest-xdist worker), in a temp folder, on a free
+    loopback port with password authentication, run as the user ``postgres`` when the tests run as root; with the
+    login role ``corroborate``. Stopped and removed at the end of the session."""
+    bin_dir = require_system_postgres(os.environ)
+    from corroborate.corpus.pglocal import SystemPostgres
+
+    folder = Path(tempfile.mkdtemp(prefix="corroborate-pgsys-"))  # not under basetemp: see `postgres` above
+    server = SystemPostgres(folder, bin_dir=bin_dir, durable=False)
+    try:
+        server.start()
+        server.create_role(PG_USER, PG_PASSWORD)
+        yield server
+    finally:
+        try:
+            server.stop()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -10,6 +10,12 @@ PostgreSQL refuses to run as); the server is then restarted with the settings ab
 which this class drives from then on (stop, restart: the restart test uses it)::
 
     python -m corroborate.corpus.pglocal /tmp/pg      # start; prints a store_url; Ctrl-C stops it
+
+:class:`SystemPostgres` does the same with the PostgreSQL installed on this machine (Debian's
+``postgresql`` and ``postgresql-contrib`` packages): it has the ``pg_trgm`` extension that a Prefect
+server's schema needs and the wheel lacks, so a Prefect server can keep its database in it::
+
+    python -m corroborate.corpus.pglocal --system /tmp/pg
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from typing import Any
 from corroborate.errors import StoreError
 
 ADMIN = "postgres"
+SYSTEM_USER = "postgres"  # the unprivileged user Debian's package makes; initdb and postgres refuse to run as root
+SYSTEM_ROOT = Path("/usr/lib/postgresql")  # Debian: one <major version>/bin per installed server
 
 
 def _free_port() -> int:
@@ -45,17 +53,23 @@ class LocalPostgres:
         self.durable = durable  # False: fsync off (tests); True: PostgreSQL's defaults (benchmarks)
         self.socket_dir: Path | None = None
         self._user: str | None = None
+        self._cwd: Path | None = None  # where pg_ctl runs; None: here
 
     # -- the server ---------------------------------------------------------------------------------
 
-    def _pg_ctl(self, *args: str, timeout: float = 60.0) -> None:
+    def bin_dir(self) -> Path:
+        """The folder of the server's programs (pg_ctl, initdb, postgres)."""
         from pgserver._commands import POSTGRES_BIN_PATH
 
-        command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "-w", "-t", str(int(timeout)), *args]
+        return Path(POSTGRES_BIN_PATH)
+
+    def _pg_ctl(self, *args: str, timeout: float = 60.0) -> None:
+        command = [str(self.bin_dir() / "pg_ctl"), "-D", str(self.pgdata), "-w", "-t", str(int(timeout)), *args]
         # output to a file, not a pipe: the server pg_ctl starts inherits it and would hold a pipe open
         with tempfile.TemporaryFile("w+") as out:
             try:
-                subprocess.run(command, check=True, stdout=out, stderr=out, user=self._user, timeout=timeout + 10)
+                subprocess.run(command, check=True, stdout=out, stderr=out, user=self._user, timeout=timeout + 10,
+                               cwd=self._cwd)
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
                 out.seek(0)
                 log = self.pgdata / "log"
@@ -161,19 +175,86 @@ class LocalPostgres:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def _version(bin_dir: Path) -> tuple[int, ...]:
+    return tuple(int(part) for part in bin_dir.parent.name.split(".") if part.isdigit())
+
+
+def system_bin_dir(root: Path | None = None) -> Path | None:
+    """The bin folder of the newest PostgreSQL installed under ``root`` (default :data:`SYSTEM_ROOT`) whose server
+    has the ``pg_trgm`` extension (Debian: ``apt-get install postgresql postgresql-contrib``); None when none has."""
+    found = []
+    for bin_dir in (SYSTEM_ROOT if root is None else root).glob("*/bin"):
+        if not all((bin_dir / name).is_file() for name in ("initdb", "pg_ctl", "postgres", "pg_config")):
+            continue
+        try:
+            share = subprocess.run([str(bin_dir / "pg_config"), "--sharedir"], capture_output=True, text=True,
+                                   check=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if (Path(share) / "extension" / "pg_trgm.control").is_file():
+            found.append(bin_dir)
+    return max(found, key=_version, default=None)
+
+
+class SystemPostgres(LocalPostgres):
+    """A throwaway cluster of this machine's own PostgreSQL (:func:`system_bin_dir`) in ``folder``/data.
+
+    Made with its ``initdb`` and run under ``pg_ctl`` as the user ``postgres`` when this process is root (the
+    server refuses root), else as this user; listening on 127.0.0.1 with password authentication and on a socket in
+    the data folder, as :class:`LocalPostgres`. The machine's own clusters (Debian's ``main``) are not touched.
+    """
+
+    def __init__(self, folder: Path, *, bin_dir: Path | None = None, port: int | None = None,
+                 durable: bool = True) -> None:
+        super().__init__(folder, port=port, durable=durable)
+        found = bin_dir or system_bin_dir()
+        if found is None:
+            raise StoreError(f"no PostgreSQL server with the pg_trgm extension under {SYSTEM_ROOT} "
+                             "(apt-get install postgresql postgresql-contrib)")
+        self._bin = found
+
+    def bin_dir(self) -> Path:
+        return self._bin
+
+    def start(self) -> SystemPostgres:
+        import shutil
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._user = SYSTEM_USER if os.geteuid() == 0 else None
+        if self._user is not None:
+            shutil.chown(self.folder, self._user, self._user)
+        self._cwd = self.folder  # a folder the server's user may enter (initdb and pg_ctl look up their cwd)
+        self.socket_dir = self.pgdata
+        if not (self.pgdata / "PG_VERSION").exists():
+            command = [str(self._bin / "initdb"), "-D", str(self.pgdata), "-U", ADMIN, "-E", "UTF8", "--locale=C",
+                       "--auth-local=trust", "--auth-host=scram-sha-256"]
+            result = subprocess.run(command, capture_output=True, text=True, user=self._user, cwd=self.folder,
+                                    timeout=300, check=False)
+            if result.returncode != 0:
+                who = f" (it runs as the user {self._user}: {self.folder} and its parents must be open to it)" \
+                    if self._user is not None and "Permission denied" in result.stderr else ""
+                raise StoreError(f"initdb failed in {self.pgdata}: {' '.join(result.stderr.split())[-500:]}{who}")
+        self._configure()
+        self._pg_ctl("-l", str(self.pgdata / "log"), "start")
+        return self
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    system = args[:1] == ["--system"]
+    if system:
+        args = args[1:]
     if len(args) != 1:
-        print("usage: python -m corroborate.corpus.pglocal FOLDER", file=sys.stderr)
+        print("usage: python -m corroborate.corpus.pglocal [--system] FOLDER", file=sys.stderr)
         return 2
-    server = LocalPostgres(Path(args[0])).start()
+    server = (SystemPostgres if system else LocalPostgres)(Path(args[0])).start()
     password = secrets.token_urlsafe(16)
     try:
         server.create_role("corroborate", password)
         server.create_database("corroborate", "corroborate")
     except Exception as exc:  # noqa: BLE001 - a second start finds them made
         print(f"note: {str(exc).splitlines()[0]}", file=sys.stderr)
-    print(f"PostgreSQL 16 on 127.0.0.1:{server.port}, data in {server.pgdata}")
+    print(f"PostgreSQL from {server.bin_dir()} on 127.0.0.1:{server.port}, data in {server.pgdata}")
     print(f"export PGPASSWORD='{password}'  # for a role made just now")
     print(f"export CORROBORATE_STORE_URL='{server.url('corroborate', 'corroborate')}'")
     try:
