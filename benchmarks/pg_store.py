@@ -1,8 +1,8 @@
-"""The shared PostgreSQL store beside the SQLite file: write throughput with 1 and 2 writer processes, the
+"""The shared PostgreSQL store beside the SQLite file: write throughput with 1, 2 and 4 writer processes, the
 store's side of a check (keyword search, passages and documents of the hits), the per-host index cache
 rebuilt from stored embeddings, and ``store copy``.
 
-    python benchmarks/pg_store.py [--docs 3000] [--out results.json]
+    python benchmarks/pg_store.py [--docs 3000] [--writers 1,2,4] [--writes-only] [--out results.json]
 
 A throwaway PostgreSQL 16 (corroborate.corpus.pglocal, PostgreSQL's default durability) and a temp
 SQLite data folder; synthetic news-like documents (3 sentences a passage), embeddings random unit
@@ -126,8 +126,11 @@ def _embed_random(kind: str, where: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=3000, help="documents per write run")
+    parser.add_argument("--writers", default="1,2,4", help="PostgreSQL writer process counts to run")
+    parser.add_argument("--writes-only", action="store_true", help="only the write throughput")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    counts = [int(c) for c in args.writers.split(",")]
 
     from corroborate.corpus.copy import copy_to_postgres
     from corroborate.corpus.pglocal import LocalPostgres
@@ -137,28 +140,31 @@ def main(argv: list[str] | None = None) -> int:
         server = LocalPostgres(Path(tmp) / "pg").start()
         try:
             server.create_role("bench", "bench")
-            for name in ("w1", "w2", "copy"):
+            for name in (*(f"w{c}" for c in counts), "copy"):
                 server.create_database(name, "bench")
             url = lambda db: server.url(db, "bench", "bench")  # noqa: E731
             sqlite_home = Path(tmp) / "sqlite"
             sqlite_home.mkdir()
             db = str(sqlite_home / "corroborate.db")
             _open("sqlite", db).close()
-            _open("postgresql", url("w1")).close()
-            _open("postgresql", url("w2")).close()
-            writes = [
-                _writers("sqlite", db, args.docs, 1, 0),
-                _writers("postgresql", url("w1"), args.docs, 1, 0),
-                _writers("postgresql", url("w2"), args.docs, 2, 0),
-            ]
+            for c in counts:
+                _open("postgresql", url(f"w{c}")).close()
+            writes = [_writers("sqlite", db, args.docs, 1, 0)]
+            writes[-1]["load_average"] = [round(x, 1) for x in os.getloadavg()]
+            for c in counts:
+                writes.append(_writers("postgresql", url(f"w{c}"), args.docs, c, 0))
+                writes[-1]["load_average"] = [round(x, 1) for x in os.getloadavg()]
             results["writes"] = writes
             print(json.dumps(writes, indent=1), flush=True)
+            if args.writes_only:
+                return _done(results, args.out)
+            first = url(f"w{counts[0]}")
             rng = np.random.default_rng(3)
             queries = [" ".join(rng.choice(WORDS, size=8)) for _ in range(200)]
-            results["check_side"] = [_check_side("sqlite", db, queries), _check_side("postgresql", url("w1"), queries)]
+            results["check_side"] = [_check_side("sqlite", db, queries), _check_side("postgresql", first, queries)]
             print(json.dumps(results["check_side"], indent=1), flush=True)
             # the index cache of a host, rebuilt from the embeddings in PostgreSQL
-            _embed_random("postgresql", url("w1"))
+            _embed_random("postgresql", first)
             _embed_random("sqlite", db)
             from corroborate.corpus.embed import DIMENSION, MODEL_NAME
             from corroborate.corpus.index import sync_index
@@ -171,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                 def encode(self, texts: list[str], batch_size: int = 64) -> Any:
                     raise AssertionError("nothing should be left to embed")
 
-            settings = load_settings({"home": Path(tmp) / "host", "store_url": url("w1")}, environ={})
-            with PostgresStore(url("w1")) as store:
+            settings = load_settings({"home": Path(tmp) / "host", "store_url": first}, environ={})
+            with PostgresStore(first) as store:
                 t = time.perf_counter()
                 index, report = sync_index(store, _NoModel(), settings)  # type: ignore[arg-type]
                 results["cache_rebuild"] = {"passages": index.count, "kind": index.kind,
@@ -188,8 +194,13 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(results["copy"]), flush=True)
         finally:
             server.stop()
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2))
+    return _done(results, args.out)
+
+
+def _done(results: dict[str, Any], out: Path | None) -> int:
+    results["load_average_end"] = [round(x, 1) for x in os.getloadavg()]
+    if out:
+        out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results))
     return 0
 
