@@ -28,8 +28,8 @@ def main() -> int:
     from safetensors.torch import load_file
     from transformers import AutoModelForSequenceClassification
 
-    from corroborate.judge.model import WEIGHTS, bundled_dir, dequantize_state
-    from corroborate.training.train_judge import LABELS, base_model_dir
+    from corroborate.judge.model import LABELS, WEIGHTS, bundled_dir, dequantize_state
+    from corroborate.training.train_judge import base_model_dir
 
     folder = args.judge or bundled_dir()
     model = AutoModelForSequenceClassification.from_pretrained(
