@@ -24,11 +24,11 @@ import click
 from corroborate import __version__, interrupt
 from corroborate.errors import ConfigError, CorroborateError
 from corroborate.screens import json_text, visible
-from corroborate.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from corroborate.check.checker import Checker
     from corroborate.service import ServiceClient
+    from corroborate.settings import Settings
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -43,6 +43,8 @@ class Context:
         self._settings: Settings | None = None
 
     def settings(self, **more: Any) -> Settings:
+        from corroborate.settings import load_settings  # imports pydantic: not for --help and --version
+
         if more:
             return load_settings({**self.overrides, **more}, config=self.config)
         if self._settings is None:
@@ -564,6 +566,8 @@ _CACHE = click.option("--cache-dir", type=click.Path(path_type=Path),
 
 def _current_settings() -> Settings:
     """The settings of this invocation (the judge's folder, sentences and precision follow them)."""
+    from corroborate.settings import load_settings
+
     c = click.get_current_context().find_object(Context)
     return c.settings() if c else load_settings()
 
@@ -926,17 +930,20 @@ def outlets_check(c: Context, outlets_file: Path | None, names: tuple[str, ...],
 @pass_ctx
 def settings(c: Context, markdown: bool) -> None:
     """Show the effective settings (defaults < corroborate.toml < CORROBORATE_* env < flags)."""
-    from dataclasses import asdict
-
-    from corroborate.settings import settings_markdown
+    from corroborate.settings import settings_fields, settings_markdown
 
     if markdown:
         click.echo(settings_markdown(), nl=False)
         return
     from corroborate.corpus.dburl import redact_url
 
-    for key, value in asdict(c.settings()).items():
-        click.echo(f"{key} = {redact_url(value) if key == 'store_url' and value else value!r}")
+    s = c.settings()
+    for key in settings_fields():
+        value = getattr(s, key)
+        if key == "store_url" and value:
+            value = redact_url(value)
+        shown = json.dumps(list(value)) if isinstance(value, tuple) else repr(value)  # languages = ["en"], as in TOML
+        click.echo(f"{key} = {shown}")
 
 
 # -- entry point ------------------------------------------------------------------------------------

@@ -71,10 +71,10 @@ def configuration_markdown() -> str:
         [
             "# Configuration",
             "",
-            "Settings come from one frozen dataclass, `corroborate.settings.Settings`. Each layer overrides the one",
-            "before it: the defaults below < `corroborate.toml` (given with `--config`/`CORROBORATE_CONFIG`, else",
-            "`$CORROBORATE_HOME/corroborate.toml`, else `./corroborate.toml`; a `[corroborate]` table or top-level",
-            "keys) < `CORROBORATE_*` environment variables < command-line flags.",
+            "Settings come from one frozen pydantic-settings model, `corroborate.settings.Settings`. Each layer",
+            "overrides the one before it: the defaults below < `corroborate.toml` (given with `--config`/",
+            "`CORROBORATE_CONFIG`, else `$CORROBORATE_HOME/corroborate.toml`, else `./corroborate.toml`; a",
+            "`[corroborate]` table or top-level keys) < `CORROBORATE_*` environment variables < command-line flags.",
             "",
             "```toml",
             "# corroborate.toml",
@@ -102,7 +102,7 @@ def configuration_markdown() -> str:
             "may not be empty (`CORROBORATE_HOME=` or `--home \"\"` is an error, not the working folder). An error",
             "names the setting and where its value came from (the file, the environment variable or the flag).",
             "",
-            "Generated from the dataclass by `python -m corroborate.docgen`; do not edit.",
+            "Generated from the model's fields by `python -m corroborate.docgen`; do not edit.",
             "",
             settings_markdown(),
         ]

@@ -1,33 +1,36 @@
-"""All settings in one frozen dataclass.
+"""All settings in one frozen pydantic-settings model.
 
 Precedence, lowest to highest: the defaults below < ``corroborate.toml`` < ``CORROBORATE_*``
-environment variables < explicit overrides (CLI flags). ``corroborate.toml`` is read from the
-path given with ``--config`` / ``CORROBORATE_CONFIG``, else ``$CORROBORATE_HOME/corroborate.toml``,
-else ``./corroborate.toml``; a missing file is fine, a malformed one is a :class:`ConfigError`.
+environment variables < explicit overrides (CLI flags); :func:`load_settings` stacks the layers.
+``corroborate.toml`` is read from the path given with ``--config`` / ``CORROBORATE_CONFIG``, else
+``$CORROBORATE_HOME/corroborate.toml``, else ``./corroborate.toml``; a missing file is fine, a malformed one
+is a :class:`ConfigError`. ``Settings(...)`` itself reads no file and no environment: it is the defaults
+and what it is given, checked.
 
 A file found on its own (the data folder's or the working folder's, not one named with ``--config``)
 may not set what can run code or open the network to private addresses (:data:`EXPLICIT_ONLY`): such
-a key is ignored with a one-line warning on stderr. Every number has a range (:data:`RANGES`), checked
-at load with an error naming the setting and where its value came from.
+a key is ignored with a one-line warning on stderr.
 
-Each field's ``metadata["doc"]`` documents it; the README's configuration table is generated
-from these (``corroborate settings --markdown``).
+Each field is declared once, with its type, its accepted values (``ge``/``le``, a ``Literal`` or a
+validator) and its help (``description``). A value pydantic refuses becomes one :class:`ConfigError` line
+naming the setting and where its value came from. The README's configuration table is generated from the
+fields (``corroborate settings --markdown``).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import os
 import sys
 import tomllib
-import types
 import typing
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from corroborate.errors import ConfigError
 
@@ -40,125 +43,263 @@ def _default_home() -> Path:
     return base / "corroborate"
 
 
-def _f(default: Any, doc: str) -> Any:
-    return field(default=default, metadata={"doc": doc})
+# -- what a TOML value, an environment variable or a flag may say, beyond what pydantic reads itself ------------
+# A validator's ValueError is the whole message after "SOURCE: " (see _one_line).
 
 
-@dataclass(frozen=True)
-class Settings:
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value  # env vars and flags cannot say None
+
+
+def _blank_is_false(value: Any) -> Any:
+    return False if isinstance(value, str) and not value.strip() else value
+
+
+def _path(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, str | Path):
+        if not str(value).strip():  # Path("") would be ".": an empty home must be refused, not used
+            raise ValueError(f"{info.field_name} is empty; give a path or leave it unset")
+        return Path(value).expanduser()
+    return value
+
+
+def _words(value: Any, info: ValidationInfo) -> Any:
+    items = value.split(",") if isinstance(value, str) else value  # comma-separated in env and flags
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ValueError(f"setting '{info.field_name}' must be a list of strings, got {_shown(value)}")
+    return tuple(dict.fromkeys(i.strip().lower() for i in items if i.strip()))
+
+
+def _language_codes(codes: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    if not codes:
+        raise ValueError(f"setting '{info.field_name}' must list at least one language (ISO 639-1), e.g. [\"en\"]")
+    for code in codes:
+        if not (len(code) == 2 and code.isascii() and code.isalpha() and code.islower()):
+            raise ValueError(f"setting '{info.field_name}' must hold ISO 639-1 codes (two lower-case letters), "
+                             f"got {code!r}")
+    return codes
+
+
+def _header_line(text: str, info: ValidationInfo) -> str:
+    if not text.strip() or not (text.isascii() and text.isprintable()):  # it is sent as an HTTP header
+        raise ValueError(f"setting '{info.field_name}' must be one line of printable ASCII")
+    return text
+
+
+def _http_url(text: str, info: ValidationInfo) -> str:
+    if urlsplit(text).scheme not in {"http", "https"} or not urlsplit(text).netloc:
+        raise ValueError(f"setting '{info.field_name}' must be an http(s) URL, got {_shown(text)}")
+    return text
+
+
+def _postgres_url(text: str, info: ValidationInfo) -> str:
+    if text:
+        try:
+            scheme = urlsplit(text).scheme
+        except ValueError:
+            scheme = "an unparseable"
+        if scheme not in {"postgresql", "postgres"}:  # the value may hold a password: name its scheme only
+            raise ValueError(f"setting '{info.field_name}' must be a postgresql:// URL or empty, "
+                             f"got {scheme or 'no'} scheme")
+    return text
+
+
+Folder = Annotated[Path, BeforeValidator(_path)]
+MaybePath = Annotated[Path | None, BeforeValidator(_path), BeforeValidator(_blank_is_none)]  # last runs first
+MaybeInt = Annotated[int | None, BeforeValidator(_blank_is_none)]
+Switch = Annotated[bool, BeforeValidator(_blank_is_false)]
+Languages = Annotated[tuple[str, ...], BeforeValidator(_words), AfterValidator(_language_codes)]
+
+
+class Settings(BaseSettings):
     """Every tunable of corroborate, with its documented default."""
 
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,
+        coerce_numbers_to_str=True,  # `ingest_query = 2024` in TOML is the text "2024"
+        hide_input_in_errors=True,  # store_url may hold a password
+        validate_default=False,  # the defaults are in range (a test checks); a subclass may move them (tests do)
+    )
+
     # where things live
-    home: Path = field(
-        default_factory=_default_home, metadata={"doc": "Data folder: store, index, Prefect home (CORROBORATE_HOME)."}
-    )
-    outlets_file: Path | None = _f(
-        None, "Outlets registry (TOML), read alone; empty = the bundled outlets.toml merged with outlets-fundus.toml."
-    )
-    debug: bool = _f(False, "Show tracebacks instead of one-line errors.")
-    store_url: str = field(  # repr=False: it may hold a password (corroborate.corpus.dburl.redact_url shows it)
-        default="",
-        repr=False,
-        metadata={"doc": "PostgreSQL store many hosts share (postgresql://user@host/db; password best in PGPASSWORD "
-                  "or ~/.pgpass); empty = the SQLite file in the data folder (docs/scaling.md)."},
+    home: Folder = Field(default_factory=_default_home,
+                         description="Data folder: store, index, Prefect home (CORROBORATE_HOME).")
+    outlets_file: MaybePath = Field(None, description="Outlets registry (TOML), read alone; empty = the bundled "
+                                    "outlets.toml merged with outlets-fundus.toml.")
+    debug: Switch = Field(False, description="Show tracebacks instead of one-line errors.")
+    store_url: Annotated[str, AfterValidator(_postgres_url)] = Field(
+        "", repr=False,  # it may hold a password (corroborate.corpus.dburl.redact_url shows it)
+        description="PostgreSQL store many hosts share (postgresql://user@host/db; password best in PGPASSWORD "
+        "or ~/.pgpass); empty = the SQLite file in the data folder (docs/scaling.md).",
     )
 
     # fetching
-    user_agent: str = _f(
+    user_agent: Annotated[str, AfterValidator(_header_line)] = Field(
         "corroborate/0.1 (+https://github.com/corroborate/corroborate; news corroboration research bot)",
-        "User-Agent sent with every request.",
+        description="User-Agent sent with every request.",
     )
-    timeout_s: float = _f(20.0, "Total timeout per request attempt, seconds.")
-    connect_timeout_s: float = _f(5.0, "Connect timeout, seconds.")
-    per_host_concurrency: int = _f(2, "Concurrent requests per host.")
-    per_host_delay_s: float = _f(1.0, "Minimum delay between request starts on one host, seconds.")
-    total_concurrency: int = _f(16, "Concurrent requests overall.")
-    max_retries: int = _f(3, "Retries on transient errors (connect/read errors, 429, 5xx).")
-    backoff_base_s: float = _f(0.5, "First backoff delay; doubles each retry, with jitter.")
-    backoff_max_s: float = _f(30.0, "Longest backoff or Retry-After honoured, seconds.")
-    max_bytes: int = _f(5_000_000, "Largest response body accepted, bytes.")
-    max_redirects: int = _f(5, "Redirects followed per request.")
-    allow_private: bool = _f(False, "Allow private and loopback addresses (tests, demo); never link-local or metadata.")
-    respect_robots: bool = _f(True, "Honour robots.txt.")
+    timeout_s: float = Field(20.0, ge=0.1, le=3600.0, description="Total timeout per request attempt, seconds.")
+    connect_timeout_s: float = Field(5.0, ge=0.1, le=600.0, description="Connect timeout, seconds.")
+    per_host_concurrency: int = Field(2, ge=1, le=64, description="Concurrent requests per host.")
+    per_host_delay_s: float = Field(1.0, ge=0.0, le=3600.0,
+                                    description="Minimum delay between request starts on one host, seconds.")
+    total_concurrency: int = Field(16, ge=1, le=1024, description="Concurrent requests overall.")
+    max_retries: int = Field(3, ge=0, le=20, description="Retries on transient errors (connect/read errors, 429, 5xx).")
+    backoff_base_s: float = Field(0.5, ge=0.0, le=600.0,
+                                  description="First backoff delay; doubles each retry, with jitter.")
+    backoff_max_s: float = Field(30.0, ge=0.0, le=3600.0,
+                                 description="Longest backoff or Retry-After honoured, seconds.")
+    max_bytes: int = Field(5_000_000, ge=1_000, le=1_000_000_000, description="Largest response body accepted, bytes.")
+    max_redirects: int = Field(5, ge=0, le=30, description="Redirects followed per request.")
+    allow_private: Switch = Field(
+        False, description="Allow private and loopback addresses (tests, demo); never link-local or metadata."
+    )
+    respect_robots: Switch = Field(True, description="Honour robots.txt.")
 
     # discovery
-    gdelt_url: str = _f("https://api.gdeltproject.org/api/v2/doc/doc", "GDELT DOC 2.0 API endpoint.")
-    gdelt_interval_s: float = _f(5.0, "Minimum seconds between GDELT requests (its limit is 1 per 5 s).")
-    gdelt_max_records: int = _f(75, "Articles asked of GDELT per query (max 250).")
-    max_items_per_source: int = _f(200, "Candidate URLs kept per feed or sitemap.")
-    languages: tuple[str, ...] = _f(
+    gdelt_url: Annotated[str, AfterValidator(_http_url)] = Field("https://api.gdeltproject.org/api/v2/doc/doc",
+                                                                 description="GDELT DOC 2.0 API endpoint.")
+    gdelt_interval_s: float = Field(5.0, ge=0.0, le=3600.0,
+                                    description="Minimum seconds between GDELT requests (its limit is 1 per 5 s).")
+    gdelt_max_records: int = Field(75, ge=1, le=250, description="Articles asked of GDELT per query (max 250).")
+    max_items_per_source: int = Field(200, ge=1, le=1_000_000, description="Candidate URLs kept per feed or sitemap.")
+    languages: Languages = Field(
         ("en",),
-        "Languages ingested and read (ISO 639-1; env: comma-separated): outlets whose registry language is not "
-        "listed are not fetched; documents in another language are stored with it but never embedded or judged. "
-        "A listed language no embedder and judge read yet is fetched and stored unread (corroborate/languages.py).",
+        description="Languages ingested and read (ISO 639-1; env: comma-separated): outlets whose registry language "
+        "is not listed are not fetched; documents in another language are stored with it but never embedded or "
+        "judged. A listed language no embedder and judge read yet is fetched and stored unread "
+        "(corroborate/languages.py).",
     )
 
     # extraction and dedup
-    min_text_chars: int = _f(200, "Pages with less extracted text are skipped as not articles.")
-    minhash_permutations: int = _f(128, "MinHash permutations for near-duplicate detection.")
-    near_duplicate_threshold: float = _f(0.7, "Jaccard similarity above which two texts are one syndicated origin.")
-    copy_containment: float = _f(
-        0.5,
-        "Share of the shorter text's word 5-grams found in the longer from which one text is a copy or excerpt of "
-        "the other: the article's copies are not evidence, evidence copies are one voice (docs/evaluation.md).",
+    min_text_chars: int = Field(200, ge=0, le=1_000_000,
+                                description="Pages with less extracted text are skipped as not articles.")
+    minhash_permutations: int = Field(128, ge=16, le=1024,
+                                      description="MinHash permutations for near-duplicate detection.")
+    near_duplicate_threshold: float = Field(
+        0.7, ge=0.0, le=1.0, description="Jaccard similarity above which two texts are one syndicated origin."
     )
-    rewrite_containment: float = _f(
-        0.15,
-        "Share of the shorter text's word 8-grams outside quotations found in the longer from which two documents "
-        "published within rewrite_window_days are one rewritten origin, across domains (docs/evaluation.md).",
+    copy_containment: float = Field(
+        0.5, ge=0.01, le=1.0,
+        description="Share of the shorter text's word 5-grams found in the longer from which one text is a copy or "
+        "excerpt of the other: the article's copies are not evidence, evidence copies are one voice "
+        "(docs/evaluation.md).",
     )
-    rewrite_window_days: int = _f(3, "Days apart within which documents sharing long passages are one origin.")
+    rewrite_containment: float = Field(
+        0.15, ge=0.01, le=1.0,
+        description="Share of the shorter text's word 8-grams outside quotations found in the longer from which two "
+        "documents published within rewrite_window_days are one rewritten origin, across domains "
+        "(docs/evaluation.md).",
+    )
+    rewrite_window_days: int = Field(
+        3, ge=0, le=36_500, description="Days apart within which documents sharing long passages are one origin."
+    )
 
     # passages, embeddings, index
-    passage_sentences: int = _f(3, "Sentences per passage window.")
-    passage_overlap: int = _f(1, "Sentences shared by consecutive windows.")
-    max_passage_chars: int = _f(1200, "Longest passage, characters.")
-    embed_batch_size: int = _f(64, "Passages embedded per batch.")
-    flat_index_max: int = _f(200_000, "Up to this many passages the index is exact (flat); above it HNSW.")
-    hnsw_m: int = _f(32, "HNSW graph degree.")
-    hnsw_ef_search: int = _f(128, "HNSW search breadth.")
-    ivf_index_min: int = _f(500_000, "From this many passages the index is IVF with int8 codes (less memory).")
-    ivf_nlist: int = _f(512, "IVF lists (clusters); fewer are trained when there are few vectors.")
-    ivf_nprobe: int = _f(64, "IVF lists searched per query (recall vs speed).")
+    passage_sentences: int = Field(3, ge=1, le=100, description="Sentences per passage window.")
+    passage_overlap: int = Field(1, ge=0, le=99, validate_default=True,  # checked against passage_sentences
+                                 description="Sentences shared by consecutive windows.")
+    max_passage_chars: int = Field(1200, ge=50, le=100_000, description="Longest passage, characters.")
+    embed_batch_size: int = Field(64, ge=1, le=4096, description="Passages embedded per batch.")
+    flat_index_max: int = Field(200_000, ge=0, le=10**10,
+                                description="Up to this many passages the index is exact (flat); above it HNSW.")
+    hnsw_m: int = Field(32, ge=2, le=256, description="HNSW graph degree.")
+    hnsw_ef_search: int = Field(128, ge=1, le=100_000, description="HNSW search breadth.")
+    ivf_index_min: int = Field(500_000, ge=1, le=10**10,
+                               description="From this many passages the index is IVF with int8 codes (less memory).")
+    ivf_nlist: int = Field(512, ge=1, le=1_000_000,
+                           description="IVF lists (clusters); fewer are trained when there are few vectors.")
+    ivf_nprobe: int = Field(64, ge=1, le=1_000_000, description="IVF lists searched per query (recall vs speed).")
 
     # retrieval
-    dense_k: int = _f(50, "Passages taken from the vector index per claim.")
-    keyword_k: int = _f(50, "Passages taken from full-text (BM25) search per claim.")
-    rrf_k: int = _f(60, "Reciprocal-rank-fusion constant.")
-    max_documents: int = _f(10, "Evidence documents judged per claim.")
-    min_similarity: float = _f(0.35, "Cosine similarity below which a passage is not evidence.")
-    window_days: int | None = _f(None, "Only evidence published within this many days of the article (empty = any).")
+    dense_k: int = Field(50, ge=1, le=10_000, description="Passages taken from the vector index per claim.")
+    keyword_k: int = Field(50, ge=1, le=10_000, description="Passages taken from full-text (BM25) search per claim.")
+    rrf_k: int = Field(60, ge=0, le=10_000, description="Reciprocal-rank-fusion constant.")
+    max_documents: int = Field(10, ge=1, le=1_000, description="Evidence documents judged per claim.")
+    min_similarity: float = Field(0.35, ge=0.0, le=1.0,
+                                  description="Cosine similarity below which a passage is not evidence.")
+    window_days: MaybeInt = Field(
+        None, ge=0, le=36_500,
+        description="Only evidence published within this many days of the article (empty = any).",
+    )
 
     # stance and verdict
-    judge_model: Path | None = _f(
-        None, "Folder of a retrained sentence judge (python -m corroborate.train_judge --out DIR); empty = bundled."
+    judge_model: MaybePath = Field(None, description="Folder of a retrained sentence judge (python -m "
+                                   "corroborate.train_judge --out DIR); empty = bundled.")
+    judge_sentences: int = Field(
+        2, ge=1, le=20, description="Evidence sentences per document the judge reads for each atom (closest first)."
     )
-    judge_sentences: int = _f(2, "Evidence sentences per document the judge reads for each atom (closest first).")
-    judge_any_language: bool = _f(
-        False, "Judge claims written in a script without spaces (Chinese, Japanese, Thai, ...) with the English "
+    judge_any_language: Switch = Field(
+        False,
+        description="Judge claims written in a script without spaces (Chinese, Japanese, Thai, ...) with the English "
         "judge anyway (unreliable); off, such a claim is refused with its language named.",
     )
-    judge_precision: str = _f(
-        "auto", "Arithmetic of the sentence judge: 'bfloat16' (about 1.6x faster where the CPU has native bfloat16, "
-        "calls 99.9 % the same), 'float32', or 'auto' (bfloat16 only where native)."
+    judge_precision: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="Arithmetic of the sentence judge: 'bfloat16' (about 1.6x faster where the CPU has native "
+        "bfloat16, calls 99.9 % the same), 'float32', or 'auto' (bfloat16 only where native).",
     )
-    stance_min_confidence: float = _f(0.45, "A stance below this probability does not count as a voice.")
-    stance_high_confidence: float = _f(0.7, "When every voice is at least this confident, voices count unweighted.")
-    min_voices_corroborated: int = _f(2, "Independent agreeing voices needed for 'corroborated'.")
-    min_voices_contradicted: int = _f(1, "Independent disagreeing voices needed for 'contradicted'.")
+    stance_min_confidence: float = Field(0.45, ge=0.0, le=1.0,
+                                         description="A stance below this probability does not count as a voice.")
+    stance_high_confidence: float = Field(
+        0.7, ge=0.0, le=1.0, description="When every voice is at least this confident, voices count unweighted."
+    )
+    min_voices_corroborated: int = Field(2, ge=1, le=1_000,
+                                         description="Independent agreeing voices needed for 'corroborated'.")
+    min_voices_contradicted: int = Field(1, ge=1, le=1_000,
+                                         description="Independent disagreeing voices needed for 'contradicted'.")
 
     # operations
-    ingest_interval_minutes: int = _f(30, "Interval of the scheduled ingest-outlets deployment.")
-    ingest_query_cron: str = _f("0 */6 * * *", "Cron of the scheduled ingest-query deployment.")
-    ingest_query: str = _f("", "GDELT query of the scheduled ingest-query deployment.")
-    task_runner: str = _f("thread", "Prefect task runner: 'thread' or 'dask'.")
-    dask_address: str = _f("", "Dask scheduler to join; empty = a LocalCluster.")
-    checker_daemon: bool = _f(
-        True, "`check` and `article` start a background warm checker for the data folder on first use when none "
+    ingest_interval_minutes: int = Field(30, ge=1, le=525_600,
+                                         description="Interval of the scheduled ingest-outlets deployment.")
+    ingest_query_cron: str = Field("0 */6 * * *", description="Cron of the scheduled ingest-query deployment.")
+    ingest_query: str = Field("", description="GDELT query of the scheduled ingest-query deployment.")
+    task_runner: Literal["thread", "dask"] = Field("thread", description="Prefect task runner: 'thread' or 'dask'.")
+    dask_address: str = Field("", description="Dask scheduler to join; empty = a LocalCluster.")
+    checker_daemon: Switch = Field(
+        True,
+        description="`check` and `article` start a background warm checker for the data folder on first use when none "
         "answers (the models stay loaded: later checks take about a second); `--no-daemon` turns it off for one "
         "command.",
     )
-    checker_idle_minutes: float = _f(15.0, "Minutes the background warm checker waits for the next check, then exits.")
+    checker_idle_minutes: float = Field(
+        15.0, ge=0.05, le=10_080.0,
+        description="Minutes the background warm checker waits for the next check, then exits.",
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _true_is_not_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name in RANGES:  # pydantic would read `window_days = true` as 1
+            kind = "int" if _is_int(info.field_name) else "float"
+            raise ValueError(f"setting '{info.field_name}' must be {kind}, got {value!r}")
+        return value
+
+    @field_validator("passage_overlap")
+    @classmethod
+    def _windows_move_on(cls, overlap: int, info: ValidationInfo) -> int:
+        if overlap >= info.data.get("passage_sentences", overlap + 1):  # absent: refused on its own already
+            raise ValueError("setting 'passage_overlap' must be smaller than 'passage_sentences'")
+        return overlap
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Settings(...) is what it is given; the file and environment layers are load_settings' (it knows
+        # which of them may set what, and names where a refused value came from).
+        return (init_settings,)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # an AttributeError, as from a frozen dataclass (pydantic's own is a ValidationError)
+        raise AttributeError(f"settings are frozen: use .replace({name}=...)")
 
     @property
     def store_path(self) -> Path:
@@ -173,68 +314,25 @@ class Settings:
         return self.home / ".prefect"
 
     def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes``, checked as the constructor checks them."""
+        return type(self)(**{**self.__dict__, **changes})
 
 
-def settings_fields() -> list[dataclasses.Field[Any]]:
-    return list(dataclasses.fields(Settings))
+def settings_fields() -> dict[str, FieldInfo]:
+    """Every setting's declaration by name, in the order of the table in the docs."""
+    return dict(Settings.model_fields)
 
 
-_HINTS: dict[str, Any] | None = None
+def _bounds(info: FieldInfo) -> tuple[float, float] | None:
+    lo = next((m.ge for m in info.metadata if hasattr(m, "ge")), None)
+    hi = next((m.le for m in info.metadata if hasattr(m, "le")), None)
+    return None if lo is None or hi is None else (lo, hi)
 
 
-def _hints() -> dict[str, Any]:
-    global _HINTS
-    if _HINTS is None:
-        _HINTS = typing.get_type_hints(Settings)
-    return _HINTS
-
-
-def _coerce(name: str, value: Any, source: str) -> Any:
-    """Turn a TOML/env/CLI value into the field's type, or raise a one-line ConfigError."""
-    hint = _hints()[name]
-    optional = False
-    args = typing.get_args(hint)
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        optional = type(None) in args
-        hint = next(a for a in args if a is not type(None))
-    if optional and (value is None or (isinstance(value, str) and value.strip() == "")):
-        return None
-    if typing.get_origin(hint) is tuple:  # a list of words: a TOML array, or comma-separated in env and flags
-        items = value.split(",") if isinstance(value, str) else value
-        if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
-            raise ConfigError(f"{source}: setting '{name}' must be a list of strings, got {value!r}"[:200])
-        return tuple(dict.fromkeys(i.strip().lower() for i in items if i.strip()))
-    if hint is Path and str(value).strip() == "":
-        raise ConfigError(f"{source}: {name} is empty; give a path or leave it unset")
-    try:
-        if hint is bool:
-            if isinstance(value, bool):
-                return value
-            text = str(value).strip().lower()
-            if text in {"1", "true", "yes", "on"}:
-                return True
-            if text in {"0", "false", "no", "off", ""}:
-                return False
-            raise ValueError(value)
-        if hint is int:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError(value)
-            return int(value)
-        if hint is float:
-            if isinstance(value, bool):
-                raise ValueError(value)
-            return float(value)
-        if hint is Path:
-            return Path(str(value)).expanduser()
-        if hint is str:
-            if not isinstance(value, (str, int, float)):
-                raise ValueError(value)
-            return str(value)
-    except (TypeError, ValueError, OverflowError):
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise ConfigError(f"{source}: setting '{name}' must be {hint.__name__}, got {shown}") from None
-    raise ConfigError(f"{source}: setting '{name}' has an unsupported type")  # pragma: no cover
+# Accepted values, inclusive, of every number: read from the fields' ge/le.
+RANGES: dict[str, tuple[float, float]] = {
+    name: bounds for name, info in Settings.model_fields.items() if (bounds := _bounds(info))
+}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -264,52 +362,6 @@ def explicit_only(name: str) -> bool:
     return name in EXPLICIT_ONLY or name.endswith("_model")
 
 
-# Accepted values, inclusive, of every number (checked at load; Settings() itself trusts its caller).
-RANGES: dict[str, tuple[float, float]] = {
-    "timeout_s": (0.1, 3600.0),
-    "connect_timeout_s": (0.1, 600.0),
-    "per_host_concurrency": (1, 64),
-    "per_host_delay_s": (0.0, 3600.0),
-    "total_concurrency": (1, 1024),
-    "max_retries": (0, 20),
-    "backoff_base_s": (0.0, 600.0),
-    "backoff_max_s": (0.0, 3600.0),
-    "max_bytes": (1_000, 1_000_000_000),
-    "max_redirects": (0, 30),
-    "gdelt_interval_s": (0.0, 3600.0),
-    "gdelt_max_records": (1, 250),
-    "max_items_per_source": (1, 1_000_000),
-    "min_text_chars": (0, 1_000_000),
-    "minhash_permutations": (16, 1024),
-    "near_duplicate_threshold": (0.0, 1.0),
-    "copy_containment": (0.01, 1.0),
-    "rewrite_containment": (0.01, 1.0),
-    "rewrite_window_days": (0, 36_500),
-    "passage_sentences": (1, 100),
-    "passage_overlap": (0, 99),
-    "max_passage_chars": (50, 100_000),
-    "embed_batch_size": (1, 4096),
-    "flat_index_max": (0, 10**10),
-    "hnsw_m": (2, 256),
-    "hnsw_ef_search": (1, 100_000),
-    "ivf_index_min": (1, 10**10),
-    "ivf_nlist": (1, 1_000_000),
-    "ivf_nprobe": (1, 1_000_000),
-    "dense_k": (1, 10_000),
-    "keyword_k": (1, 10_000),
-    "rrf_k": (0, 10_000),
-    "max_documents": (1, 1_000),
-    "min_similarity": (0.0, 1.0),
-    "window_days": (0, 36_500),
-    "stance_min_confidence": (0.0, 1.0),
-    "judge_sentences": (1, 20),
-    "stance_high_confidence": (0.0, 1.0),
-    "min_voices_corroborated": (1, 1_000),
-    "min_voices_contradicted": (1, 1_000),
-    "ingest_interval_minutes": (1, 525_600),
-    "checker_idle_minutes": (0.05, 10_080.0),
-}
-
 _warned: set[tuple[str, str]] = set()
 
 
@@ -317,11 +369,19 @@ def _warn_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def _flag(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
+
+
 def load_settings(
     overrides: dict[str, Any] | None = None,
     *,
     config: Path | None = None,
-    environ: typing.Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> Settings:
     """Build :class:`Settings`: defaults < corroborate.toml < CORROBORATE_* env < ``overrides``.
@@ -331,59 +391,56 @@ def load_settings(
     discovered config file may not set (default: printed once per file and key on stderr).
     """
     env = os.environ if environ is None else environ
-    names = {f.name for f in settings_fields()}
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    for key in given:
+    names = Settings.model_fields
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    for key in flags:
         if key not in names:
             raise ConfigError(f"unknown setting '{key}'")
+    from_env = {name: env[_env_name(name)] for name in names if _env_name(name) in env}
 
-    # home decides where the default config lives, so resolve it first
-    if "home" in given:
-        home = _coerce("home", given["home"], "--home")
-    elif ENV_PREFIX + "HOME" in env:
-        home = _coerce("home", env[ENV_PREFIX + "HOME"], ENV_PREFIX + "HOME")
+    # home decides where the default config lives, so it is checked first
+    if "home" in flags:
+        home = _checked({"home": flags["home"]}, {"home": _flag("home")}).home
+    elif "home" in from_env:
+        home = _checked({"home": from_env["home"]}, {"home": _env_name("home")}).home
     else:
         home = _default_home()
 
-    cfg_raw = config or env.get(ENV_PREFIX + "CONFIG")
-    candidates = [Path(cfg_raw).expanduser()] if cfg_raw else [home / "corroborate.toml", Path("corroborate.toml")]
-    if cfg_raw and not candidates[0].is_file():
+    named = config or env.get(ENV_PREFIX + "CONFIG")
+    candidates = [Path(named).expanduser()] if named else [home / "corroborate.toml", Path("corroborate.toml")]
+    if named and not candidates[0].is_file():
         raise ConfigError(f"config file {candidates[0]} does not exist")
-    for path in candidates:
-        if path.is_file():
-            for key, raw in _read_toml(path).items():
-                if key in RETIRED:
-                    (warn or _warn_stderr)(
-                        f"warning: config {path}: '{key}' is retired (the sentence judge replaced the "
-                        "stance model and its quote rules); ignored"
-                    )
-                    continue
-                if key not in names:
-                    raise ConfigError(f"config {path}: unknown setting '{key}'")
-                if not cfg_raw and explicit_only(key):
-                    _ignored(path, key, warn)
-                    continue
-                values[key] = _coerce(key, raw, f"config {path}")
-                sources[key] = f"config {path}"
-            break
+    path = next((p for p in candidates if p.is_file()), None)
+    from_file = _file_values(path, discovered=not named, warn=warn) if path else {}
 
-    for name in names:
-        raw_env = env.get(ENV_PREFIX + name.upper())
-        if raw_env is not None:
-            values[name] = _coerce(name, raw_env, ENV_PREFIX + name.upper())
-            sources[name] = ENV_PREFIX + name.upper()
+    sources = {key: f"config {path}" for key in from_file}
+    sources |= {key: _env_name(key) for key in from_env}
+    sources |= {key: _flag(key) for key in flags}
+    return _checked({"home": home, **from_file, **from_env, **flags}, sources)
 
-    for key, raw in given.items():
-        flag = f"--{key.replace('_', '-')}"
-        values[key] = _coerce(key, raw, flag)
-        sources[key] = flag
 
-    values.setdefault("home", home)
-    settings = Settings(**values)
-    _validate(settings, sources)
-    return settings
+def _file_values(path: Path, *, discovered: bool, warn: Callable[[str], None] | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, raw in _read_toml(path).items():
+        if key in RETIRED:
+            (warn or _warn_stderr)(
+                f"warning: config {path}: '{key}' is retired (the sentence judge replaced the "
+                "stance model and its quote rules); ignored"
+            )
+        elif key not in Settings.model_fields:
+            raise ConfigError(f"config {path}: unknown setting '{key}'")
+        elif discovered and explicit_only(key):
+            _ignored(path, key, warn)
+        else:
+            values[key] = raw
+    return values
+
+
+def _checked(values: dict[str, Any], sources: Mapping[str, str]) -> Settings:
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc.errors()[0], sources)) from None
 
 
 def _ignored(path: Path, key: str, warn: Callable[[str], None] | None) -> None:
@@ -398,44 +455,50 @@ def _ignored(path: Path, key: str, warn: Callable[[str], None] | None) -> None:
         _warn_stderr(message)
 
 
-def _validate(s: Settings, sources: typing.Mapping[str, str] | None = None) -> None:
-    """Raise a one-line ConfigError for the first value out of its range, naming where it came from."""
-    where = sources or {}
+# pydantic's error types that say a value is not of the field's type, by their first word
+_TYPE_NAMES = {"int": "int", "float": "float", "bool": "bool", "string": "str", "path": "Path"}
 
-    def fail(name: str, problem: str) -> typing.NoReturn:
-        source = where.get(name, "default")
-        raise ConfigError(f"{source}: setting '{name}' {problem}")
 
-    for name, (lo, hi) in RANGES.items():
-        value = getattr(s, name)
-        if value is None:
-            continue
-        if isinstance(value, float) and not math.isfinite(value):
-            fail(name, f"must be a finite number, got {value!r}")
-        if not lo <= value <= hi:
-            fail(name, f"must be between {_num(lo)} and {_num(hi)}, got {value!r}")
-    if s.passage_overlap >= s.passage_sentences:
-        fail("passage_overlap", "must be smaller than 'passage_sentences'")
-    if s.judge_precision not in {"auto", "float32", "bfloat16"}:
-        fail("judge_precision", f"must be 'auto', 'float32' or 'bfloat16', got {s.judge_precision!r}")
-    if s.task_runner not in {"thread", "dask"}:
-        fail("task_runner", f"must be 'thread' or 'dask', got {s.task_runner!r}")
-    if not s.languages:
-        fail("languages", "must list at least one language (ISO 639-1), e.g. [\"en\"]")
-    for code in s.languages:
-        if not (len(code) == 2 and code.isascii() and code.isalpha() and code.islower()):
-            fail("languages", f"must hold ISO 639-1 codes (two lower-case letters), got {code!r}")
-    if not s.user_agent.strip() or not (s.user_agent.isascii() and s.user_agent.isprintable()):
-        fail("user_agent", "must be one line of printable ASCII")
-    if urlsplit(s.gdelt_url).scheme not in {"http", "https"} or not urlsplit(s.gdelt_url).netloc:
-        fail("gdelt_url", f"must be an http(s) URL, got {s.gdelt_url!r}")
-    if s.store_url:
-        try:
-            scheme = urlsplit(s.store_url).scheme
-        except ValueError:
-            scheme = "an unparseable"
-        if scheme not in {"postgresql", "postgres"}:  # the value may hold a password: name its scheme only
-            fail("store_url", f"must be a postgresql:// URL or empty, got {scheme or 'no'} scheme")
+def _one_line(error: Mapping[str, Any], sources: Mapping[str, str]) -> str:
+    """Pydantic's first error as one line: where the value came from, the setting, what is wrong."""
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    source = sources.get(name, "default")
+    kind, value = error["type"], error.get("input")
+    if kind == "value_error":  # one of the validators above, which word the whole message
+        return f"{source}: {error['ctx']['error']}"
+    expected = _TYPE_NAMES.get(kind.split("_")[0])
+    if kind == "finite_number" and _is_int(name):  # 1e400 in TOML is inf: not an int
+        expected = "int"
+    if expected:
+        problem = f"must be {expected}, got {_shown(value)}"
+    elif kind == "finite_number":
+        problem = f"must be a finite number, got {_number(name, value)}"
+    elif kind in {"greater_than_equal", "less_than_equal"}:
+        lo, hi = RANGES[name]
+        problem = f"must be between {_num(lo)} and {_num(hi)}, got {_number(name, value)}"
+    elif kind == "literal_error":
+        problem = f"must be {error['ctx']['expected']}, got {_shown(value)}"
+    else:
+        problem = str(error["msg"]).replace("\n", " ")
+    return f"{source}: setting '{name}' {problem}"
+
+
+def _is_int(name: str) -> bool:
+    hint = Settings.model_fields[name].annotation if name in Settings.model_fields else None
+    return hint is int or int in typing.get_args(hint)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(name: str, value: Any) -> str:
+    """A number as read: an environment variable's "0" for a float setting is 0.0."""
+    try:
+        return repr(int(value) if _is_int(name) else float(value))
+    except (TypeError, ValueError, OverflowError):
+        return _shown(value)
 
 
 def _num(x: float) -> str:
@@ -448,30 +511,32 @@ _ACCEPTED = {
     "judge_model": "a folder or empty",
     "user_agent": "one line of printable ASCII",
     "gdelt_url": "an http(s) URL",
-    "task_runner": "`thread`, `dask`",
-    "judge_precision": "`auto`, `float32`, `bfloat16`",
     "dask_address": "an address or empty",
     "languages": "ISO 639-1 codes",
     "store_url": "a postgresql:// URL or empty",
 }
 
 
+def _accepted(name: str, info: FieldInfo) -> str:
+    if name in RANGES:
+        return f"{_num(RANGES[name][0])} – {_num(RANGES[name][1])}"
+    if typing.get_origin(info.annotation) is Literal:
+        return ", ".join(f"`{value}`" for value in typing.get_args(info.annotation))
+    return _ACCEPTED.get(name) or ("true / false" if info.annotation is bool else "any text")
+
+
 def settings_markdown() -> str:
-    """The README configuration table, generated from the dataclass."""
+    """The README configuration table, generated from the fields."""
     rows = ["| setting | env | default | accepted | meaning |", "|---|---|---|---|---|"]
-    for f in settings_fields():
-        if f.name == "home":
+    for name, info in settings_fields().items():
+        if name == "home":
             default = "`~/.local/share/corroborate`"
+        elif isinstance(info.default, tuple):  # as a TOML array
+            default = "`[" + ", ".join(f'"{x}"' for x in info.default) + "]`"
         else:
-            default = f"`{f.default!r}`" if f.default not in (None, "") else "(empty)"
-            if isinstance(f.default, tuple):  # as a TOML array
-                default = "`[" + ", ".join(f'"{x}"' for x in f.default) + "]`"
-        if f.name in RANGES:
-            accepted = f"{_num(RANGES[f.name][0])} – {_num(RANGES[f.name][1])}"
-        else:
-            accepted = _ACCEPTED.get(f.name) or ("true / false" if isinstance(f.default, bool) else "any text")
-        if explicit_only(f.name):
+            default = f"`{info.default!r}`" if info.default not in (None, "") else "(empty)"
+        accepted = _accepted(name, info)
+        if explicit_only(name):
             accepted += "; not from a discovered config file"
-        doc = f.metadata.get("doc", "")
-        rows.append(f"| `{f.name}` | `{ENV_PREFIX}{f.name.upper()}` | {default} | {accepted} | {doc} |")
+        rows.append(f"| `{name}` | `{_env_name(name)}` | {default} | {accepted} | {info.description or ''} |")
     return "\n".join(rows) + "\n"

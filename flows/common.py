@@ -44,14 +44,14 @@ def slug(text: str, fallback: str = "default") -> str:
 def settings_env_vars(settings: Settings) -> dict[str, str]:
     """``settings`` as CORROBORATE_* variables, so a flow that loads its own settings sees these exactly."""
     out: dict[str, str] = {}
-    for f in settings_fields():
-        value = getattr(settings, f.name)
+    for name in settings_fields():
+        value = getattr(settings, name)
         if isinstance(value, bool):
-            out[ENV_PREFIX + f.name.upper()] = "true" if value else "false"
+            out[ENV_PREFIX + name.upper()] = "true" if value else "false"
         elif isinstance(value, tuple):  # a list setting (languages): comma-separated, as load_settings reads it
-            out[ENV_PREFIX + f.name.upper()] = ",".join(value)
+            out[ENV_PREFIX + name.upper()] = ",".join(value)
         else:
-            out[ENV_PREFIX + f.name.upper()] = "" if value is None else str(value)
+            out[ENV_PREFIX + name.upper()] = "" if value is None else str(value)
     return out
 
 

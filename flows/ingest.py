@@ -25,7 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # `python flows/ingest.py`: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from prefect import flow, get_run_logger, tags, task
+from prefect import flow, get_run_logger, tags, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
@@ -379,7 +379,8 @@ def _ingest(settings: Settings, outlets_file: str | None, query: str | None, sin
     status = "failed"
     summary: dict[str, Any] = {}
     try:
-        discovered = [d.result() for d in discover_task.map(outlets, settings=settings, since=since,
+        # unmapped: Settings is a pydantic model, and Task.map would map over its (name, value) pairs
+        discovered = [d.result() for d in discover_task.map(outlets, settings=unmapped(settings), since=since,
                                                            validators=sources)]
         _publish_source_health(outlets, discovered, outlets_file, query)
         found: list[Candidate] = [c for d in discovered for c in d.candidates]

@@ -15,7 +15,7 @@ from corroborate.settings import RANGES, Settings, load_settings, settings_markd
 def test_defaults(tmp_path: Path) -> None:
     s = load_settings({"home": tmp_path}, environ={})
     assert s.home == tmp_path
-    assert s.per_host_concurrency == Settings.__dataclass_fields__["per_host_concurrency"].default
+    assert s.per_host_concurrency == Settings.model_fields["per_host_concurrency"].default
     assert s.store_path == tmp_path / "corroborate.db"
     assert s.index_dir == tmp_path / "index"
 
@@ -62,7 +62,7 @@ def test_bad_env(tmp_path: Path) -> None:
 
 def test_markdown_table_lists_every_setting() -> None:
     table = settings_markdown()
-    for name in Settings.__dataclass_fields__:
+    for name in Settings.model_fields:
         assert f"`{name}`" in table
 
 

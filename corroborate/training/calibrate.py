@@ -133,13 +133,13 @@ def calibrate_from_proba(headlines: Sequence[str], labels: Sequence[str], proba:
         for hi in HIGH_CONFIDENCE_GRID:
             if hi < lo:
                 continue
-            trial = replace(settings, stance_min_confidence=lo, stance_high_confidence=hi)
+            trial = settings.replace(stance_min_confidence=lo, stance_high_confidence=hi)
             macro, _, _ = _scores(gold, _statuses(groups, labels, proba, trial))
             grid.append((lo, hi, macro))
             if best is None or macro > best[2] + 1e-9:
                 best = (lo, hi, macro)
     assert best is not None
-    chosen = replace(settings, stance_min_confidence=best[0], stance_high_confidence=best[1])
+    chosen = settings.replace(stance_min_confidence=best[0], stance_high_confidence=best[1])
     macro, acc, per = _scores(gold, _statuses(groups, labels, proba, chosen))
     current, _, _ = _scores(gold, _statuses(groups, labels, proba, settings))
     counts = {s: gold.count(s) for s in STATUSES}
@@ -176,8 +176,8 @@ def calibrate(data_dir: Path, settings: Settings, judge: Judge | None = None, li
     headlines, labels, proba = judged_split(data_dir, "test", judge, limit, progress, cache_dir)
     groups = _groups(headlines)
     gold = _statuses(groups, labels, None, settings)
-    chosen = replace(settings, stance_min_confidence=result.stance_min_confidence,
-                     stance_high_confidence=result.stance_high_confidence)
+    chosen = settings.replace(stance_min_confidence=result.stance_min_confidence,
+                              stance_high_confidence=result.stance_high_confidence)
     macro, acc, per = _scores(gold, _statuses(groups, labels, proba, chosen))
     current, current_acc, current_per = _scores(gold, _statuses(groups, labels, proba, settings))
     return replace(result, test={"macro_f1": macro, "accuracy": acc, **per}, test_claims=len(groups),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,6 @@ from corroborate.settings import Settings
 FNC_BODIES = Path(__file__).resolve().parents[3] / "shared" / "data" / "fnc1" / "train_bodies.csv"
 
 
-@dataclass(frozen=True)
 class IvfSettings(Settings):
     """Settings that pick IVF-SQ8 from the first passage (the real fields may not exist yet)."""
 

@@ -292,7 +292,7 @@ def test_parse_feed_fuzz_near_valid_documents(text: str) -> None:
 
 
 def test_gdelt_url() -> None:
-    s = Settings(gdelt_max_records=500)
+    s = Settings().model_copy(update={"gdelt_max_records": 500})  # past its range: Settings(...) would refuse it
     url = build_gdelt_url('"troops to Ukraine" sourcelang:english', s, since=datetime(2024, 3, 1, 12, 0, tzinfo=UTC))
     assert url.startswith(s.gdelt_url + "?")
     assert "query=%22troops%20to%20Ukraine%22%20sourcelang%3Aenglish" in url
