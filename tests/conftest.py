@@ -6,10 +6,13 @@ import importlib.util
 import os
 import secrets
 import shutil
+import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import httpx
 import pytest
 
 from corroborate.judge.reading import Judge
@@ -71,6 +74,23 @@ def judge() -> Judge:
 
 PG_USER = "corroborate"
 PG_PASSWORD = "pw-" + secrets.token_hex(8) + ":@/x"  # characters a URL must escape: redaction must still find it
+
+
+def wait_for_health(proc: subprocess.Popen[bytes], url: str, timeout_s: float, log: Path, what: str) -> None:
+    """Wait until ``url`` answers 200 while ``proc`` (a server whose output goes to ``log``) runs; a test
+    failure with the log's tail when it exits or does not answer within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"{what} exited with {proc.returncode}: {log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not up after {timeout_s} s: {log.read_text()[-3000:]}")
+        time.sleep(0.5)
 
 
 def _under_ci(environ: Mapping[str, str] | None = None) -> bool:

@@ -12,19 +12,17 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 
-import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # flows/ is a folder of the checkout, not an installed package
     sys.path.insert(0, str(ROOT))
 
-from conftest import make_loopback_settings  # noqa: E402
+from conftest import make_loopback_settings, wait_for_health  # noqa: E402
 from newssite import NewsSite  # noqa: E402
 
 pytestmark = [pytest.mark.flow, pytest.mark.slow]
@@ -81,19 +79,7 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                tail = (home / "server.log").read_text()[-2000:]
-                pytest.fail(f"prefect server exited with {proc.returncode}: {tail}")
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"prefect server not up after {SERVER_START_TIMEOUT_S} s")
-            time.sleep(1)
+        wait_for_health(proc, f"{base}/api/health", SERVER_START_TIMEOUT_S, home / "server.log", "prefect server")
         yield base
     finally:
         from prefect.logging.handlers import APILogWorker

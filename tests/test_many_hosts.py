@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import PG_PASSWORD, PG_USER, quoted_password
+from conftest import PG_PASSWORD, PG_USER, quoted_password, wait_for_health
 from hostile import child_env, one_outlet_file, serving
 from newssite import NewsSite
 
@@ -81,18 +81,7 @@ def prefect_on_postgres(system_postgres: SystemPostgres) -> Iterator[tuple[str, 
         )
     api = f"http://127.0.0.1:{port}/api"
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"prefect server exited with {proc.returncode}: {log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"prefect server not up after {SERVER_START_TIMEOUT_S} s: {log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
+        wait_for_health(proc, f"{api}/health", SERVER_START_TIMEOUT_S, log_path, "prefect server")
         yield api, database, home
     finally:
         proc.terminate()
