@@ -191,9 +191,14 @@ class NewsSite:
     def page_title(self, sha: str) -> str:
         return self._by_sha[sha].title
 
-    def outlets_toml(self) -> str:
-        """An outlets file (``[[outlet]]`` schema of corroborate.ingest.outlets) listing this site."""
-        feeds = ", ".join(json.dumps(u) for u in self.feed_urls)
+    def outlets_toml(self, rss_only: bool = False) -> str:
+        """An outlets file (``[[outlet]]`` schema of corroborate.ingest.outlets) listing this site.
+
+        ``rss_only``: only the RSS feed, no other feed and no sitemap: about a third of the pages.
+        """
+        urls = [u for u in self.feed_urls if u.endswith("rss.xml")] if rss_only else self.feed_urls
+        feeds = ", ".join(json.dumps(u) for u in urls)
+        sitemaps = "" if rss_only else json.dumps(self.sitemap_index_url)
         return (
             "[[outlet]]\n"
             'name = "Loopback News"\n'
@@ -205,7 +210,7 @@ class NewsSite:
             "state_media = false\n"
             'kind = "digital"\n'
             f"feeds = [{feeds}]\n"
-            f"sitemaps = [{json.dumps(self.sitemap_index_url)}]\n"
+            f"sitemaps = [{sitemaps}]\n"
             "fictional = true\n"
         )
 
