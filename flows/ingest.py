@@ -251,9 +251,22 @@ def run_tags(outlets_file: str | None, query: str | None) -> list[str]:
     return out
 
 
+def outlets_in_use(outlets_file: str | None, home: str | None = None) -> str | None:
+    """The outlets file a run ingests: the parameter, else the ``outlets_file`` setting (CORROBORATE_OUTLETS_FILE,
+    corroborate.toml); None for the bundled outlets. A prefect.yaml deployment has no ``outlets_file`` parameter:
+    its worker's environment names the file, and the run's name, tags and artifact keys must say which."""
+    if outlets_file:
+        return outlets_file
+    try:
+        configured = flow_settings(home).outlets_file
+    except ConfigError:  # broken settings: the flow body reports them; a name must not fail the run first
+        return None
+    return str(configured) if configured else None
+
+
 def _run_name() -> str:
     params = flow_run.parameters
-    name = f"ingest: {outlet_set_name(params.get('outlets_file'))}"
+    name = f"ingest: {outlet_set_name(outlets_in_use(params.get('outlets_file'), params.get('home')))}"
     return f"{name} + {params['query']}" if params.get("query") else name
 
 
@@ -347,6 +360,7 @@ def ingest_flow(outlets_file: str | None = None, query: str | None = None, since
                 home: str | None = None, task_runner: str | None = None) -> dict[str, Any]:
     """Discover, fetch, extract, store and index the articles of an outlet set (and a GDELT query)."""
     settings = flow_settings(home, outlets_file=outlets_file)
+    outlets_file = outlets_file or (str(settings.outlets_file) if settings.outlets_file else None)  # else the setting
     runner = task_runner or settings.task_runner
     if runner not in {"thread", "dask"}:
         raise ConfigError(f"task_runner must be 'thread' or 'dask', got {runner!r}")

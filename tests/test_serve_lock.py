@@ -112,3 +112,24 @@ def test_serve_is_exclusive_per_data_folder_and_pauses_only_its_own(
     _stop(other, tmp_path / "b.log")
     assert all(d["paused"] for d in _deployments(api).values())
     assert "paused this data folder's deployments" in (tmp_path / "b.log").read_text(errors="replace")
+
+
+def test_prefect_yaml_deployments_do_not_take_serves_names(tmp_path: Path) -> None:
+    """A Prefect server knows a deployment by flow and name: prefect.yaml's process-pool deployments named like
+    `corroborate serve`'s would take them over when both run against one server (the work pool's and the served
+    ones then swap with each registration, and both the worker and serve poll for the same runs)."""
+    import yaml
+
+    from corroborate.settings import load_settings
+    from flows.serve import deployments
+
+    settings = load_settings({"home": tmp_path, "ingest_query": "election"}, environ={})
+    served = {(d.flow_name, d.name) for d in deployments(settings)}
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    flow_names = {"flows/ingest.py:ingest_flow": "ingest", "flows/check.py:check_article_flow": "check-article",
+                  "flows/check.py:check_claim_flow": "check-claim"}
+    pooled = {(flow_names[d["entrypoint"]], d["name"]) for d in spec["deployments"]}
+    assert len(pooled) == len(spec["deployments"]) == len(served) == 4
+    assert not served & pooled, served & pooled
+    assert {name for _, name in pooled} == {f"{name}-pool" for _, name in served}  # the same four, for a pool
+    assert all(d["work_pool"]["name"] == "corroborate" for d in spec["deployments"])
