@@ -151,8 +151,10 @@ def _start(cmd: list[str], cwd: Path, env: dict[str, str], log: Path) -> subproc
         return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _stop_group(proc: subprocess.Popen[bytes], log: Path, graceful_s: float = 60) -> None:
-    """SIGTERM to ``proc``'s whole group (its flow runs too), SIGKILL after ``graceful_s``; fail if it had to."""
+def _stop_group(proc: subprocess.Popen[bytes], log: Path, graceful_s: float = 60, must_stop: bool = True) -> None:
+    """SIGTERM to ``proc``'s whole group (its flow runs too), SIGKILL after ``graceful_s``; fail if it had to,
+    unless ``must_stop`` is off: Prefect's own ``prefect worker start`` relays a group's SIGTERM to its inner
+    worker as SIGINT twice and was seen (1 run in CI) still running 60 s later; its shutdown is Prefect's, not ours."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -160,7 +162,8 @@ def _stop_group(proc: subprocess.Popen[bytes], log: Path, graceful_s: float = 60
             proc.wait(timeout=graceful_s)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            pytest.fail(f"{' '.join(map(str, proc.args))} did not stop on SIGTERM: {_tail(log)}")
+            if must_stop:
+                pytest.fail(f"{' '.join(map(str, proc.args))} did not stop on SIGTERM: {_tail(log)}")
     _kill_group(proc)  # what it started and left behind
 
 
@@ -307,8 +310,9 @@ def test_two_workers_and_a_checker_on_a_prefect_server_on_postgres(
                 _kill_group(proc)
             raise
         try:
-            for proc, log in procs.values():
-                _stop_group(proc, log)
+            for name, (proc, log) in procs.items():
+                # corroborate serve must stop on SIGTERM; the Prefect worker is stopped, killed if it must be
+                _stop_group(proc, log, graceful_s=60 if name == "serve" else 20, must_stop=name == "serve")
         finally:  # one that would not stop must not leave the other running
             for proc, _ in procs.values():
                 if proc.poll() is None:
