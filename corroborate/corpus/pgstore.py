@@ -16,7 +16,17 @@ the SQLite store, and why:
   :meth:`PostgresStore.snapshot` whenever the generation or the passage count says it is stale.
 - **Advisory locks** only where a whole step must run once: the schema migration (two processes
   starting on a new database migrate once) and embedding the passages that have no embedding yet
-  (:meth:`maintenance_lock`).
+  (:meth:`maintenance_lock`); and as the liveness of runs.
+- **Runs on many hosts.** While a run is ``running`` its process holds a session-level advisory lock
+  keyed by the run's id (:func:`run_lock_key`), on a connection of its own that lives as long as the
+  run, not the store object (a flow starts its run with one store and finishes it with another):
+  :meth:`PostgresStore.finish_run` releases it, and PostgreSQL drops it with the session when the
+  process dies, or, through TCP keepalives, about a minute after its host stopped answering. A writer
+  ends a ``running`` row of another host as ``abandoned`` when it can take that lock itself; rows of
+  its own host are told by their process id, as in the SQLite store. A lost lock session is found
+  (at each new connection, and every 15 s of store calls) and the lock taken again; a run another
+  writer ended meanwhile is finished with its real status and a note of that
+  (:meth:`PostgresStore.finish_run`).
 - **Keyword search** is PostgreSQL full-text search: a stored ``tsvector`` (``english``
   configuration: Snowball stemmer and stop words) with a GIN index, the claim's words OR-ed as in the
   FTS5 query, ranked by ``ts_rank`` (how often the words occur) divided by 1 + the log of the passage's
@@ -38,6 +48,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -155,6 +167,11 @@ PG_MIGRATIONS: list[str] = [
     );
     CREATE INDEX source_validators_outlet ON source_validators(outlet);
     """,
+    # 3: 1 where a run's process holds the run's advisory lock while it runs (run_lock_key); NULL on rows of
+    # older corroborates, which held none
+    """
+    ALTER TABLE runs ADD COLUMN holds_lock integer;
+    """,
 ]
 
 PG_SCHEMA_VERSION = len(PG_MIGRATIONS)
@@ -170,6 +187,12 @@ SCHEMA_TABLE = "corroborate_schema"
 CONNECT_TIMEOUT_S = 10
 RETRY_S = 30.0  # how long a method keeps reconnecting and retrying after a lost connection
 MAX_KEY_RETRIES = 8  # reruns of add_document after a concurrent writer took one of its dedup keys
+# a run's lock session: the server probes a silent client after 20 s, then every 10 s, and drops the session (and
+# the lock) after 4 unanswered probes: about a minute after the run's host died (power loss, a deleted VM)
+RUN_LOCK_KEEPALIVES = (("tcp_keepalives_idle", 20), ("tcp_keepalives_interval", 10), ("tcp_keepalives_count", 4))
+# a server that started less than this ago holds no run locks yet: their owners take them again at their next call
+RESTART_GRACE_S = 2 * RETRY_S
+RUN_LOCK_CHECK_S = 15.0  # a store call asks at most this often whether this process's run locks are still held
 _LISTED = "(o.country IS NOT NULL AND NOT starts_with(o.grp, 'site:'))"
 
 # SQLSTATE classes and codes worth running a transaction again for: a lost or refused connection, the
@@ -185,6 +208,133 @@ class _KeyTaken(Exception):
 def advisory_key(name: str) -> int:
     """A stable signed 64-bit advisory-lock key for ``name`` (namespaced, so other apps' keys do not collide)."""
     return int.from_bytes(hashlib.sha256(f"corroborate:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+RUN_LOCK_CLASS = advisory_key("runs") >> 32  # the first half of every run's two-integer lock key
+
+
+def run_lock_key(run_id: int) -> tuple[int, int]:
+    """The key of run ``run_id``'s advisory lock: (:data:`RUN_LOCK_CLASS`, the id's low 32 bits as a signed integer).
+
+    Two-integer keys are a lock space of their own (``objsubid`` 2 in ``pg_locks``), apart from the one-bigint keys
+    of :func:`advisory_key` (``objsubid`` 1); two runs share a key only when their ids are 2**32 apart.
+    """
+    return RUN_LOCK_CLASS, (run_id + 2**31) % 2**32 - 2**31
+
+
+def _host_of(owner: object) -> str | None:
+    """The host in a :func:`~corroborate.corpus.store.process_name`; None for an unreadable one."""
+    parts = str(owner).rsplit("/", 2)
+    return parts[0] if len(parts) == 3 else None
+
+
+class _RunLocks:
+    """The advisory locks of the runs this process started on one database, held on a connection of their own.
+
+    The connection outlives store objects: a run is often started with one store and finished with another, so the
+    lock is released by :meth:`PostgresStore.finish_run` (any store of the same URL in this process) or by the
+    session's end (the process exits or dies, its host stops answering keepalives, the server restarts). A lost
+    connection is found by :meth:`check` (each new store connection calls it) and every held lock taken again.
+    """
+
+    def __init__(self, url: str, connect_timeout: int) -> None:
+        self._url = url
+        self._connect_timeout = connect_timeout
+        self._mutex = threading.Lock()
+        self._conn: psycopg.Connection[Any] | None = None
+        self._checked = time.monotonic()
+        self.held: set[int] = set()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        conn: psycopg.Connection[Any] = _psycopg().connect(
+            self._url, autocommit=True, connect_timeout=self._connect_timeout, application_name="corroborate run locks"
+        )
+        try:
+            for name, value in RUN_LOCK_KEEPALIVES:  # user-settable; ignored on a Unix socket (no host to lose)
+                conn.execute(f"SET {name} = {int(value)}")
+            if conn.info.server_version >= 140000:  # an idle lock session must not time out
+                conn.execute("SET idle_session_timeout = 0")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _session(self) -> psycopg.Connection[Any]:
+        """The lock connection; a new one, every held lock taken again, when the old one is gone.
+
+        A lock another writer holds now is one it found free and is ending the run ``abandoned`` under
+        (:meth:`PostgresStore.end_abandoned_runs`): it is not waited for, and :meth:`PostgresStore.finish_run`
+        will find the row abandoned.
+        """
+        if self._conn is not None and not (self._conn.closed or self._conn.broken):
+            return self._conn
+        self._drop()
+        conn = self._connect()
+        try:
+            for run_id in sorted(self.held):
+                got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", run_lock_key(run_id)).fetchone()
+                if not (got and got[0]):
+                    self.held.discard(run_id)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    def hold(self, run_id: int) -> None:
+        """Take run ``run_id``'s lock until :meth:`release` (or the session's end)."""
+        with self._mutex:
+            self._session().execute("SELECT pg_advisory_lock(%s, %s)", run_lock_key(run_id))
+            self.held.add(run_id)
+
+    def release(self, run_id: int) -> None:
+        """Give run ``run_id``'s lock back (a lost session has given it back already)."""
+        with self._mutex:
+            if run_id not in self.held:
+                return
+            self.held.discard(run_id)
+            if self._conn is not None and not (self._conn.closed or self._conn.broken):
+                try:
+                    self._conn.execute("SELECT pg_advisory_unlock(%s, %s)", run_lock_key(run_id))
+                except _psycopg().Error:
+                    self._drop()  # the session is gone, and the lock with it
+            if not self.held:
+                self._drop()
+
+    def check(self, max_age: float = 0.0) -> None:
+        """Make sure the held locks are held, unless that was made sure less than ``max_age`` seconds ago: a lost
+        session (a restarted server, a dropped connection) is replaced and the locks taken again."""
+        if not self.held or time.monotonic() - self._checked < max_age:
+            return
+        with self._mutex:
+            if not self.held:
+                return
+            try:
+                self._session().execute("SELECT 1")
+            except _psycopg().Error:
+                self._drop()
+                self._session()
+            self._checked = time.monotonic()
+
+
+_RUN_LOCKS: dict[tuple[int, str], _RunLocks] = {}  # by (pid, URL): a forked child never uses its parent's session
+_RUN_LOCKS_MUTEX = threading.Lock()
+
+
+def _run_locks(url: str, connect_timeout: int, *, create: bool) -> _RunLocks | None:
+    """This process's :class:`_RunLocks` for ``url`` (made when ``create``; None when there is none)."""
+    key = (os.getpid(), url)
+    with _RUN_LOCKS_MUTEX:
+        found = _RUN_LOCKS.get(key)
+        if found is None and create:
+            found = _RUN_LOCKS[key] = _RunLocks(url, connect_timeout)
+        return found
 
 
 def _psycopg() -> Any:
@@ -214,12 +364,17 @@ class PostgresStore:
     shared = True  # several processes and hosts write it at once (no write.lock; the index is a per-host cache)
 
     def __init__(self, url: str, *, read_only: bool = False, retry_s: float = RETRY_S,
-                 connect_timeout: int = CONNECT_TIMEOUT_S) -> None:
-        """Connect to ``url`` and migrate its schema (once, under an advisory lock); ``read_only`` never writes."""
+                 connect_timeout: int = CONNECT_TIMEOUT_S, restart_grace_s: float = RESTART_GRACE_S) -> None:
+        """Connect to ``url`` and migrate its schema (once, under an advisory lock); ``read_only`` never writes.
+
+        ``restart_grace_s``: for this long after the server started, no run of another host is ended, since its
+        owner may not have taken its lock again yet (:meth:`start_run`).
+        """
         self._url = url
         self.location = redact_url(url)
         self.read_only = read_only
         self.retry_s = retry_s
+        self.restart_grace_s = restart_grace_s
         self._connect_timeout = connect_timeout
         self._lock = threading.RLock()
         self._conn: psycopg.Connection[Any] | None = None
@@ -250,6 +405,10 @@ class PostgresStore:
         )
         if self.read_only:
             conn.execute("SET default_transaction_read_only = on")
+        locks = _run_locks(self._url, self._connect_timeout, create=False)
+        if locks is not None:  # a new connection may follow a lost one (a restarted server): are the run locks held?
+            with suppress(pg.Error):  # if not, the next new connection tries again
+                locks.check()
         return conn
 
     def _connection(self) -> psycopg.Connection[Any]:
@@ -303,6 +462,10 @@ class PostgresStore:
                         return fn(cur)
                 except pg.Error as exc:
                     raise StoreError(self._problem(exc, write)) from None
+            locks = _run_locks(self._url, self._connect_timeout, create=False)
+            if locks is not None:  # a lock session can be lost on its own (an idle connection cut): take them again
+                with suppress(pg.Error):
+                    locks.check(RUN_LOCK_CHECK_S)
             deadline = time.monotonic() + self.retry_s
             delay = 0.1
             key_retries = 0
@@ -609,38 +772,82 @@ class PostgresStore:
     # -- runs -------------------------------------------------------------------------------------
 
     def start_run(self, kind: str, params: dict[str, Any] | None = None, *, flow_run: str | None = None) -> int:
-        """A new ``running`` row owned by this process; rows left ``running`` by dead processes of this
-        host end first (a process on another host cannot be told dead from here)."""
+        """A new ``running`` row owned by this process, whose lock (:func:`run_lock_key`) this process holds
+        until :meth:`finish_run` or its end; the rows of dead owners end ``abandoned`` first
+        (:meth:`end_abandoned_runs`)."""
+        locks = _run_locks(self._url, self._connect_timeout, create=True)
+        assert locks is not None
+        taken: list[int] = []
 
         def write(cur: psycopg.Cursor[Any]) -> int:
             self._end_abandoned(cur)
             cur.execute(
-                "INSERT INTO runs(kind, started, status, params, owner, flow_run) VALUES (%s,%s,%s,%s,%s,%s)"
-                " RETURNING id",
+                "INSERT INTO runs(kind, started, status, params, owner, flow_run, holds_lock)"
+                " VALUES (%s,%s,%s,%s,%s,%s,1) RETURNING id",
                 (kind, utcnow(), "running", json.dumps(params or {}, default=str), this_process(), flow_run),
             )
             row = cur.fetchone()
             assert row is not None
-            return int(row[0])
+            run_id = int(row[0])
+            locks.hold(run_id)  # before the commit: no writer ever sees the row without its lock held
+            taken.append(run_id)
+            return run_id
 
-        return self._run(write, write=True)
+        try:
+            run_id = self._run(write, write=True)
+        except BaseException:
+            for stale in taken:
+                locks.release(stale)
+            raise
+        for stale in taken:  # the ids of attempts that did not commit
+            if stale != run_id:
+                locks.release(stale)
+        return run_id
 
     def end_abandoned_runs(self) -> int:
+        """Mark ``abandoned`` the ``running`` rows whose owner is gone; how many.
+
+        A row of this host is told by its process id and start time, as in the SQLite store. A row of another
+        host is ended when this writer can take the run's advisory lock: its owner's session is gone (the
+        process died, or its host stopped answering the server's keepalives). Not while the server started less
+        than ``restart_grace_s`` ago (a restart drops every lock; live owners take theirs again at their next
+        call), and never a row of another host from a corroborate older than run locks (``holds_lock`` NULL).
+        """
         return self._run(self._end_abandoned, write=True)
 
-    @staticmethod
-    def _end_abandoned(cur: psycopg.Cursor[Any]) -> int:
-        cur.execute("SELECT id, owner FROM runs WHERE status='running' AND owner IS NOT NULL")
+    def _end_abandoned(self, cur: psycopg.Cursor[Any]) -> int:
+        cur.execute("SELECT id, owner, holds_lock FROM runs WHERE status='running' AND owner IS NOT NULL ORDER BY id")
+        here = socket.gethostname()
+        uptime: float | None = None
         ended = 0
-        for run_id, owner in cur.fetchall():
-            if process_gone(str(owner)):
-                summary = {"status": "abandoned",
-                           "error": f"its process (pid {_pid_of(owner)}) ended without finishing it"}
-                cur.execute(
-                    "UPDATE runs SET finished=%s, status='abandoned', summary=%s WHERE id=%s AND status='running'",
-                    (utcnow(), json.dumps(summary), int(run_id)),
-                )
-                ended += cur.rowcount
+        for run_id, owner, holds_lock in cur.fetchall():
+            host = _host_of(owner)
+            if host is None or host == here:
+                if not process_gone(str(owner)):
+                    continue
+                error = f"its process (pid {_pid_of(owner)}) ended without finishing it"
+            else:
+                if not holds_lock:  # an older corroborate's run: it holds no lock, so cannot be told dead from here
+                    continue
+                if uptime is None:
+                    cur.execute("SELECT extract(epoch FROM now() - pg_postmaster_start_time())::float8")
+                    got = cur.fetchone()
+                    uptime = float(got[0]) if got else 0.0
+                if uptime < self.restart_grace_s:
+                    continue
+                # held to this transaction's end: its owner cannot take it back before the row says abandoned
+                cur.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", run_lock_key(int(run_id)))
+                got = cur.fetchone()
+                if not (got and got[0]):
+                    continue
+                error = (f"its process (pid {_pid_of(owner)} on host {host}) ended without finishing it, or lost "
+                         "its connection to the database (its host down or cut off for about a minute)")
+            summary = {"status": "abandoned", "error": error}
+            cur.execute(
+                "UPDATE runs SET finished=%s, status='abandoned', summary=%s WHERE id=%s AND status='running'",
+                (utcnow(), json.dumps(summary), int(run_id)),
+            )
+            ended += cur.rowcount
         return ended
 
     def abandoned_flow_runs(self) -> list[AbandonedRun]:
@@ -653,13 +860,32 @@ class PostgresStore:
                   write=True)
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any] | None = None) -> None:
-        self._run(
-            lambda cur: cur.execute(
+        """Record the run's end and release its lock.
+
+        A run another writer ended ``abandoned`` meanwhile (its lock was lost with a connection and found free)
+        went on all the same: it gets its real status and summary, the abandonment kept in the summary as
+        ``abandoned_meanwhile`` (when, and the reason given). Its flow run may have been set Crashed then.
+        """
+
+        def write(cur: psycopg.Cursor[Any]) -> None:
+            record = dict(summary or {})
+            cur.execute("SELECT status, finished, summary FROM runs WHERE id=%s FOR UPDATE", (run_id,))
+            row = cur.fetchone()
+            if row is not None and row[0] == "abandoned":
+                earlier: Any = None
+                with suppress(ValueError, TypeError):
+                    earlier = json.loads(row[2] or "{}")
+                record["abandoned_meanwhile"] = {"at": row[1],
+                                                 "error": earlier.get("error") if isinstance(earlier, dict) else None}
+            cur.execute(
                 "UPDATE runs SET finished=%s, status=%s, summary=%s WHERE id=%s",
-                (utcnow(), status, json.dumps(summary or {}, default=str), run_id),
-            ),
-            write=True,
-        )
+                (utcnow(), status, json.dumps(record, default=str), run_id),
+            )
+
+        self._run(write, write=True)
+        locks = _run_locks(self._url, self._connect_timeout, create=False)
+        if locks is not None:
+            locks.release(run_id)
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         return self._dicts("SELECT * FROM runs ORDER BY id DESC LIMIT %s", (limit,))

@@ -284,6 +284,155 @@ def test_a_lost_connection_past_the_retry_window_is_one_clear_error(postgres: Lo
     store.close()
 
 
+# -- runs of other hosts: told dead by their advisory lock ----------------------------------------------------------
+
+ELSEWHERE = "worker-9.elsewhere"
+# a run's owner as another host would be: a real process that starts a run and waits (until the test kills it)
+_OWNER = """
+import sys, time
+from corroborate.corpus.pgstore import PostgresStore
+store = PostgresStore(sys.argv[1])
+print(store.start_run("ingest", {"outlets_file": "x"}), flush=True)
+time.sleep(300)
+"""
+# another writer, in a process of its own (a new store in the test's own process would take the test's locks again)
+_OTHER_WRITER = """
+import sys
+from corroborate.corpus.pgstore import PostgresStore
+with PostgresStore(sys.argv[1], restart_grace_s=float(sys.argv[2])) as store:
+    print(store.end_abandoned_runs())
+"""
+
+
+def _elsewhere(postgres: LocalPostgres, url: str, run_id: int) -> None:
+    """Rewrite run ``run_id``'s owner to name another host (its pid and start time kept)."""
+    postgres.sql(f"UPDATE runs SET owner = regexp_replace(owner, '^[^/]*', '{ELSEWHERE}') WHERE id = {run_id}",
+                 _database(url))
+
+
+def _owner_elsewhere(postgres: LocalPostgres, url: str) -> tuple[subprocess.Popen[str], int]:
+    proc = subprocess.Popen([sys.executable, "-c", _OWNER, url], cwd=REPO, env=child_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.strip().isdigit():
+        proc.kill()
+        pytest.fail(f"the owner process did not start a run: {line}{proc.communicate(timeout=30)[1][-3000:]}")
+    run_id = int(line)
+    _elsewhere(postgres, url, run_id)
+    return proc, run_id
+
+
+def _run_row(store: PostgresStore, run_id: int) -> dict[str, Any]:
+    (row,) = [r for r in store.runs(100) if r["id"] == run_id]
+    return row
+
+
+def _run_locks_held(postgres: LocalPostgres, url: str, run_id: int) -> int:
+    from corroborate.corpus.pgstore import run_lock_key
+
+    cls, key = run_lock_key(run_id)
+    return int(postgres.sql("SELECT COUNT(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                            f"WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.classid = {cls & 0xFFFFFFFF} "
+                            f"AND l.objid = {key & 0xFFFFFFFF} AND d.datname = '{_database(url)}'")[0][0])
+
+
+def test_a_killed_run_of_another_host_is_ended_once_its_session_is_gone(postgres: LocalPostgres, pg_url: str) -> None:
+    """A process of "another host" starts a run and is SIGKILLed: the next writer here cannot ask that host about
+    its pid, but finds the run's lock free, and ends the row abandoned."""
+    proc, run_id = _owner_elsewhere(postgres, pg_url)
+    with PostgresStore(pg_url, restart_grace_s=0) as store:
+        try:
+            assert store.end_abandoned_runs() == 0  # its owner lives and holds the lock
+        finally:
+            proc.kill()
+            proc.communicate(timeout=30)
+        deadline = time.monotonic() + 10  # the server ends the killed client's session on its own
+        ended = 0
+        while not ended and time.monotonic() < deadline:
+            ended = store.end_abandoned_runs()
+            time.sleep(0.1)
+        assert ended == 1
+        row = _run_row(store, run_id)
+        assert row["status"] == "abandoned" and row["finished"]
+        assert f"on host {ELSEWHERE}" in json.loads(row["summary"])["error"]
+        mine = store.start_run("import")
+        assert _run_row(store, run_id)["status"] == "abandoned" and _run_row(store, mine)["status"] == "running"
+        store.finish_run(mine, "completed")
+
+
+def test_a_live_run_of_another_host_is_not_ended(postgres: LocalPostgres, pg_url: str) -> None:
+    """A live run of "another host" (a real process holding its lock) stays running through other writers' starts;
+    so does a row of another host from a corroborate older than run locks (no lock to test)."""
+    proc, run_id = _owner_elsewhere(postgres, pg_url)
+    try:
+        with PostgresStore(pg_url, restart_grace_s=0) as store:
+            old = store.start_run("import")
+            store.finish_run(old, "completed")
+            postgres.sql(f"INSERT INTO runs(kind, started, status, owner) VALUES ('ingest', '2024-01-01T00:00:00Z', "
+                         f"'running', '{ELSEWHERE}/4242/1') ", _database(pg_url))
+            for _ in range(3):
+                mine = store.start_run("import")
+                assert store.end_abandoned_runs() == 0
+                store.finish_run(mine, "completed")
+            assert _run_row(store, run_id)["status"] == "running"
+            assert _run_locks_held(postgres, pg_url, run_id) == 1 and _run_locks_held(postgres, pg_url, mine) == 0
+            assert [r["status"] for r in store.runs(10) if r["owner"].startswith(ELSEWHERE)] == ["running", "running"]
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+
+
+def test_a_restarted_server_gives_owners_time_to_lock_their_runs_again(postgres: LocalPostgres, pg_url: str) -> None:
+    """A restart drops every run lock. Right after it no run of another host is ended (owners take their locks
+    again at their next call); an owner that does takes it back; one another writer ended meanwhile finishes with
+    its real status, the abandonment kept in its summary."""
+    owner = PostgresStore(pg_url)
+    try:
+        run_id = owner.start_run("ingest")
+        _elsewhere(postgres, pg_url, run_id)
+        assert _run_locks_held(postgres, pg_url, run_id) == 1
+        postgres.restart()
+        with PostgresStore(pg_url) as other:  # its new connection takes this process's lock again, too
+            assert other.end_abandoned_runs() == 0
+        assert owner.document_count() == 0 and _run_locks_held(postgres, pg_url, run_id) == 1
+        postgres.restart()  # and now another writer comes first: within the grace it waits, waiving it it ends the run
+        for grace, ended in (("60", "0"), ("0", "1")):
+            writer = subprocess.run([sys.executable, "-c", _OTHER_WRITER, pg_url, grace], cwd=REPO, env=child_env(),
+                                    text=True, capture_output=True, timeout=120)
+            assert writer.returncode == 0 and writer.stdout.strip() == ended, writer.stdout + writer.stderr[-3000:]
+        owner.finish_run(run_id, "completed", {"new": 3})
+        row = _run_row(owner, run_id)
+        summary = json.loads(row["summary"])
+        assert row["status"] == "completed" and summary["new"] == 3
+        meanwhile = summary["abandoned_meanwhile"]
+        assert f"on host {ELSEWHERE}" in meanwhile["error"] and meanwhile["at"]
+        assert _run_locks_held(postgres, pg_url, run_id) == 0
+    finally:
+        owner.close()
+
+
+def test_an_owner_takes_back_a_lock_whose_session_alone_was_lost(postgres: LocalPostgres, pg_url: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run lock's own connection is cut (its store connection is not): the owner's next store call (past
+    RUN_LOCK_CHECK_S, here 0) opens a new lock session and takes the lock again."""
+    from corroborate.corpus import pgstore
+
+    monkeypatch.setattr(pgstore, "RUN_LOCK_CHECK_S", 0.0)
+    with PostgresStore(pg_url) as owner:
+        run_id = owner.start_run("import")
+        cut = postgres.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           f"WHERE application_name = 'corroborate run locks' AND datname = '{_database(pg_url)}'")
+        assert cut == [(True,)]
+        deadline = time.monotonic() + 10
+        while _run_locks_held(postgres, pg_url, run_id) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _run_locks_held(postgres, pg_url, run_id) == 0
+        assert owner.document_count() == 0 and _run_locks_held(postgres, pg_url, run_id) == 1
+        owner.finish_run(run_id, "completed")
+        assert _run_locks_held(postgres, pg_url, run_id) == 0 and _run_row(owner, run_id)["status"] == "completed"
+
+
 # -- store copy --------------------------------------------------------------------------------------------------
 
 
