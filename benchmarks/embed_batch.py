@@ -13,10 +13,11 @@ change what is stored.
 from __future__ import annotations
 
 import random
+import sys
 import time
 
 import numpy as np
-from common import Report, base_args, machine_info, peak_rss_mib
+from common import ROOT, Report, base_args, machine_info, peak_rss_mib
 
 from corroborate.corpus.embed import load_embedder
 from corroborate.corpus.passages import split_passages
@@ -26,16 +27,12 @@ from corroborate.settings import load_settings
 
 def loopback_passages() -> list[str]:
     """The passages of the saved real pages, as the ingest splits them."""
-    import sys
-
-    from common import ROOT
-
     sys.path.insert(0, str(ROOT / "tests"))
-    from newssite import DATA_DIR, _load_pages
+    from newssite import DATA_DIR, load_pages
 
     settings = load_settings({}, environ={})
     out: list[str] = []
-    for page in _load_pages(DATA_DIR):
+    for page in load_pages(DATA_DIR):
         found = extract(page.body.decode(page.charset, "replace"), f"https://news.example/{page.sha}", settings)
         if not found.text:
             continue

@@ -85,7 +85,7 @@ class Page:
         return format_datetime(self.published, usegmt=True)
 
 
-def _load_pages(directory: Path) -> list[Page]:
+def load_pages(directory: Path) -> list[Page]:
     pages = []
     for index, path in enumerate(sorted((directory / "html").glob("*.html.gz"))):
         body = gzip.decompress(path.read_bytes())
@@ -120,7 +120,7 @@ class NewsSite:
 
     def __init__(self, data_dir: Path = DATA_DIR) -> None:
         self.data_dir = data_dir
-        self._pages = _load_pages(data_dir)
+        self._pages = load_pages(data_dir)
         self.ground_truth: dict[str, str] = {
             sha: entry["articleBody"] for sha, entry in json.loads((data_dir / "ground-truth.json").read_text()).items()
         }
